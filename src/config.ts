@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const intFromEnv = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+/** Every environment variable the hub reads, parsed once at start. */
+export const ConfigSchema = z.object({
+  PORT: intFromEnv(8787, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  HUB_DATA_DIR: z.string().min(1).default('./.hub-data'),
+  HUB_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  HUB_FEED_RETENTION_DAYS: intFromEnv(30, 1, 3650),
+  HUB_MAX_BODY_BYTES: intFromEnv(16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  HUB_MAX_BATCH_ITEMS: intFromEnv(10_000, 1, 100_000),
+  HUB_SHUTDOWN_GRACE_MS: intFromEnv(10_000, 0, 600_000),
+  HUB_DB_POOL_SIZE: intFromEnv(10, 1, 200),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The hub's parsed configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Parses `env` or throws one error that names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

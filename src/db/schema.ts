@@ -1,0 +1,134 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Carriers and operators that hold an API key. Keys are stored only as SHA-256 hashes. */
+export const partners = pgTable('partners', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  country: text('country').notNull(),
+  roles: text('roles').array().notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  ackedSeq: bigint('acked_seq', { mode: 'number' }).notNull().default(0),
+  disabledAt: ts('disabled_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** One row: the change-log head. Its row lock orders writers, so commit order is seq order. */
+export const feedState = pgTable('feed_state', {
+  id: smallint('id').primaryKey(),
+  head: bigint('head', { mode: 'number' }).notNull(),
+  prunedThrough: bigint('pruned_through', { mode: 'number' }).notNull(),
+});
+
+/** One row per canonical key: the current state of a shared pattern. */
+export const patterns = pgTable('patterns', {
+  id: uuid('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  kind: text('kind').notNull(),
+  prefix: text('prefix').notNull(),
+  length: smallint('length'),
+  country: text('country'),
+  categories: text('categories').array().notNull(),
+  confidence: smallint('confidence').notNull(),
+  reporters: integer('reporters').notNull(),
+  action: text('action').notNull(),
+  status: text('status').notNull(),
+  tlp: text('tlp').notNull(),
+  unallocated: boolean('unallocated').notNull(),
+  firstSeen: ts('first_seen').notNull(),
+  lastSeen: ts('last_seen').notNull(),
+  validUntil: ts('valid_until'),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+
+/** What each partner has said about a pattern: one row per (pattern, partner), counted once. */
+export const reports = pgTable(
+  'reports',
+  {
+    patternId: uuid('pattern_id').notNull().references(() => patterns.id),
+    partnerId: uuid('partner_id').notNull().references(() => partners.id),
+    confidence: smallint('confidence').notNull(),
+    categories: text('categories').array().notNull(),
+    tlp: text('tlp').notNull(),
+    sightings: integer('sightings').notNull(),
+    firstSeen: ts('first_seen').notNull(),
+    lastSeen: ts('last_seen').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.patternId, t.partnerId] }), index('reports_partner_idx').on(t.partnerId)],
+);
+
+/** Every accepted indicator as it arrived (raw input kept), linked to the pattern it fed. */
+export const sightings = pgTable(
+  'sightings',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    patternId: uuid('pattern_id').notNull().references(() => patterns.id),
+    partnerId: uuid('partner_id').notNull().references(() => partners.id),
+    batchId: uuid('batch_id').notNull(),
+    itemIndex: integer('item_index').notNull(),
+    category: text('category').notNull(),
+    confidence: smallint('confidence').notNull(),
+    observedAt: ts('observed_at'),
+    receivedAt: ts('received_at').notNull(),
+    raw: jsonb('raw').notNull(),
+  },
+  (t) => [index('sightings_pattern_idx').on(t.patternId)],
+);
+
+/** The change log: the single source of every feed. `seq` is assigned under the head row lock. */
+export const changes = pgTable(
+  'changes',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    op: text('op').notNull(),
+    patternId: uuid('pattern_id').notNull(),
+    key: text('key').notNull(),
+    state: jsonb('state').notNull(),
+    prev: jsonb('prev'),
+    committedAt: ts('committed_at').notNull().default(sql`now()`),
+  },
+  (t) => [index('changes_committed_idx').on(t.committedAt)],
+);
+
+/** Every state change of every pattern, written in the same transaction as the change. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    patternId: uuid('pattern_id').notNull(),
+    partnerId: uuid('partner_id'),
+    event: text('event').notNull(),
+    seq: bigint('seq', { mode: 'number' }),
+    detail: jsonb('detail').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('audit_pattern_idx').on(t.patternId, t.id)],
+);
+
+/** First answers to requests that carried an Idempotency-Key, replayed on retry. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    partnerId: uuid('partner_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: smallint('status').notNull(),
+    response: jsonb('response').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.partnerId, t.key] }), index('idempotency_created_idx').on(t.createdAt)],
+);

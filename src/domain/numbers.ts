@@ -1,0 +1,371 @@
+/**
+ * Normalization of what partners really send (E.164, IDD and national forms, tel:/sip: URIs,
+ * wildcards, NANP NPA-NXX-X blocks, ranges) into canonical blocks. Every numbering-plan fact
+ * (calling codes, IDD and trunk prefixes, lengths, validity) comes from libphonenumber-js metadata.
+ *
+ * Rules decided here (see the tests for each):
+ * - Garbage that cannot be read as a pattern (letters, misplaced `+`, non-trailing wildcards,
+ *   `X` mixed with `*`, empty) is `invalid_pattern`; readable digits that libphonenumber rejects
+ *   (unknown calling code, impossible length), and URIs whose user part is not a number, are
+ *   `invalid_number`.
+ * - Ranges: `..` always separates a range. A `-` separates a range when the next non-space
+ *   character is `+`, or when it is the only dash and both sides hold the same number of digits
+ *   (at least 7). Any other dash is a digit separator (`+92-300-123-4567`, `212-555-1`).
+ * - IDD: with a known country (item and/or partner) only those countries' IDD prefixes from the
+ *   metadata apply; with none known, `00` and `011` (the most common ones) are accepted.
+ * - A full number is kept as written when valid; otherwise libphonenumber's parse decides, which
+ *   forgives a trunk prefix written after the country code (`+44 (0)20…`).
+ * - Blocks are checked and canonicalized as their zero-filled number; `unallocated` is only
+ *   computed for single numbers (a block's validity would mean testing every number in it).
+ * - `country` for blocks comes from the zero-filled number, for prefixes from the calling code
+ *   when not shared, else AsYouType's leading-digit guess; null when libphonenumber cannot tell.
+ */
+// The core entry with the max metadata passed in: validity needs `max`, and unlike the `max`
+// entry's wrappers this behaves the same from ESM and CommonJS.
+import { AsYouType, Metadata, PhoneNumber, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import type { CountryCode } from 'libphonenumber-js/core';
+import metadata from 'libphonenumber-js/metadata.max.json';
+import { type Block, rangeToBlocks } from './blocks';
+
+/** Every stable reason an indicator can be rejected for. */
+export const REJECTION_CODES = ['invalid_number', 'country_required', 'pattern_too_broad', 'range_length_mismatch',
+  'range_reversed', 'unknown_country', 'invalid_pattern'] as const;
+/** A stable rejection reason, part of the intake answer. */
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+/** An accepted indicator in canonical form. */
+export interface NormalizedPattern {
+  /** One block for a number/block/prefix, several for a range that is not one block. */
+  blocks: Block[];
+  /** ISO 3166 alpha-2 when libphonenumber can tell, else null (shared or non-geographic codes). */
+  country: string | null;
+  /** Country calling code, e.g. '92'. */
+  callingCode: string;
+  /** A single number that is possible but not valid (spoofers use those); false for blocks. */
+  unallocated: boolean;
+}
+
+/** A rejection with its stable code and a message for the submitter. */
+export type Rejection = { ok: false; code: RejectionCode; message: string };
+
+/** The outcome of {@link normalizePattern}. */
+export type NormalizeResult = { ok: true; value: NormalizedPattern } | Rejection;
+
+/** `country` is the item's, `defaultCountry` the submitting partner's; national forms use the first one set. */
+export interface NormalizeOptions {
+  country?: string | undefined;
+  defaultCountry?: string | undefined;
+}
+
+/** libphonenumber refuses longer inputs too; a cap keeps hostile input cheap. */
+const MAX_INPUT_LENGTH = 256;
+const MIN_FIXED_DIGITS = 2;
+/** Shortest digit count on each side for a lone dash to read as a range separator. */
+const MIN_RANGE_END_DIGITS = 7;
+const COMMON_IDD = /^(?:00|011)/;
+const URI_SCHEME = /^(tel|sips?):/i;
+const PHONE_CONTEXT = /;phone-context=([^;]*)/i;
+const ALL_ZEROS = /^0+$/;
+const NON_DIGITS = /\D/g;
+const NANP_BLOCK = /^(\+?1[ .-]?)?(\d{3})-(\d{3})-(\d{1,3})$/;
+
+const CALLING_CODES = new Set([...Object.keys(metadata.country_calling_codes), ...Object.keys(metadata.nonGeographic)]);
+const plan = new Metadata(metadata);
+const iddCache = new Map<string, RegExp>();
+const maxNsnCache = new Map<string, number>();
+
+const isCountry = (code: string): code is CountryCode => isSupportedCountry(code as CountryCode, metadata);
+const fail = (code: RejectionCode, message: string): Rejection => ({ ok: false, code, message });
+const tooBroad = () => fail('pattern_too_broad', `a pattern needs ${MIN_FIXED_DIGITS}+ digits after the country calling code`);
+const countriesOf = (cc: string): readonly string[] => metadata.country_calling_codes[cc] ?? [];
+
+/** Calling codes are prefix-free, so the first known one of 1 to 3 digits is the one. */
+function callingCodeOf(digits: string): string | null {
+  for (let i = 1; i <= 3 && i <= digits.length; i++) {
+    const cc = digits.slice(0, i);
+    if (CALLING_CODES.has(cc)) return cc;
+  }
+  return null;
+}
+
+function possibleLengths(countryOrCode: string): number[] {
+  // At runtime selectNumberingPlan also takes a non-geographic calling code.
+  plan.selectNumberingPlan(countryOrCode as CountryCode);
+  return plan.numberingPlan?.possibleLengths() ?? [];
+}
+
+/** Longest national number any country sharing `cc` allows: the bound for open prefixes. */
+function maxNationalLength(cc: string): number {
+  let max = maxNsnCache.get(cc);
+  if (max === undefined) {
+    const owners = countriesOf(cc);
+    max = Math.max(0, ...(owners.length > 0 ? owners : [cc]).flatMap(possibleLengths));
+    maxNsnCache.set(cc, max);
+  }
+  return max;
+}
+
+function iddPattern(country: CountryCode): RegExp {
+  let re = iddCache.get(country);
+  if (!re) {
+    plan.selectNumberingPlan(country);
+    re = new RegExp(`^(?:${plan.numberingPlan?.IDDPrefix() ?? '(?!)'})`);
+    iddCache.set(country, re);
+  }
+  return re;
+}
+
+/** The digits after an IDD prefix, or null when `digits` does not start with one. */
+function stripIdd(digits: string, countries: CountryCode[]): string | null {
+  const patterns = countries.length > 0 ? countries.map(iddPattern) : [COMMON_IDD];
+  for (const re of patterns) {
+    const len = re.exec(digits)?.[0].length ?? 0;
+    // No calling code starts with 0: a 0 after the prefix means it was not an IDD (libphonenumber's rule).
+    if (len > 0 && len < digits.length && digits.charCodeAt(len) !== 48) return digits.slice(len);
+  }
+  return null;
+}
+
+/** The item's country (checked) and the partner's (checked only when used). */
+type Context = { item: CountryCode | undefined; partner: string | undefined };
+
+function contextOf(opts: NormalizeOptions | undefined): Context | Rejection {
+  const partner = opts?.defaultCountry ? opts.defaultCountry.toUpperCase() : undefined;
+  if (!opts?.country) return { item: undefined, partner };
+  // The item's country is part of the submission, so a bad one is rejected even for E.164 input.
+  const item = opts.country.toUpperCase();
+  return isCountry(item) ? { item, partner } : fail('unknown_country', `unknown country '${opts.country}'`);
+}
+
+/** The country national forms are read in: the item's, else the partner's. */
+function nationalCountry(ctx: Context): CountryCode | Rejection {
+  const c = ctx.item ?? ctx.partner;
+  if (c === undefined) return fail('country_required', 'a national number needs a country (item country or partner default)');
+  return isCountry(c) ? c : fail('unknown_country', `unknown country '${c}'`);
+}
+
+function iddCountries(ctx: Context): CountryCode[] {
+  const out: CountryCode[] = ctx.item ? [ctx.item] : [];
+  if (ctx.partner && ctx.partner !== ctx.item && isCountry(ctx.partner)) out.push(ctx.partner);
+  return out;
+}
+
+/** A pattern read character by character: trailing `X`s or one trailing `*`, separators dropped. */
+type Scan = { plus: boolean; digits: string; wild: number; star: boolean };
+
+function isSeparator(c: number): boolean {
+  // space, tab, ( ) - . / and no-break space: the punctuation numbers are written with.
+  return c === 32 || c === 9 || c === 40 || c === 41 || c === 45 || c === 46 || c === 47 || c === 160;
+}
+
+function scan(text: string): Scan | null {
+  let plus = false;
+  let digits = '';
+  let wild = 0;
+  let star = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (wild > 0 || star) return null;
+      digits += text[i];
+    } else if (c === 88 || c === 120) {
+      if (star) return null;
+      wild++;
+    } else if (c === 42) {
+      if (star || wild > 0) return null;
+      star = true;
+    } else if (c === 43) {
+      if (plus || digits.length > 0 || wild > 0 || star) return null;
+      plus = true;
+    } else if (!isSeparator(c)) return null;
+  }
+  return digits.length > 0 ? { plus, digits, wild, star } : null;
+}
+
+/** The number text inside a tel:/sip:/sips: URI (parameters dropped, a global phone-context applied); null if not a URI. */
+function uriNumber(input: string): string | Rejection | null {
+  const c = input.charCodeAt(0) | 32;
+  if (c !== 116 && c !== 115) return null;
+  const scheme = URI_SCHEME.exec(input);
+  if (!scheme) return null;
+  let rest = input.slice(scheme[0].length);
+  if ((scheme[1] ?? '').toLowerCase() !== 'tel') {
+    const at = rest.indexOf('@');
+    if (at <= 0) return fail('invalid_number', 'SIP URI has no user part');
+    rest = rest.slice(0, at);
+    const colon = rest.indexOf(':');
+    if (colon >= 0) rest = rest.slice(0, colon);
+  }
+  const semi = rest.indexOf(';');
+  if (semi < 0) return rest;
+  const number = rest.slice(0, semi);
+  // RFC 3966: a local number is scoped by its phone-context; a global one (`+92`) prefixes it.
+  const context = number.startsWith('+') ? undefined : PHONE_CONTEXT.exec(rest)?.[1];
+  return context?.startsWith('+') ? context + number : number;
+}
+
+/** `NPA-NXX-X` (thousands blocks and wider) for NANP countries, the block length from metadata. */
+function nanpBlock(text: string, ctx: Context): { scan: Scan; country: CountryCode | undefined } | null {
+  const m = NANP_BLOCK.exec(text);
+  if (!m) return null;
+  const lead = m[1] !== undefined;
+  const country = ctx.item ?? (ctx.partner && isCountry(ctx.partner) ? ctx.partner : undefined);
+  const nanp = country && countriesOf('1').includes(country) ? country : undefined;
+  if (!lead && !nanp) return null;
+  const main = nanp ?? countriesOf('1')[0];
+  if (main === undefined) return null;
+  const national = `${m[2]}${m[3]}${m[4]}`;
+  // The longest possible national length: the full 10 digits (local 7-digit dialing is shorter).
+  const total = Math.max(0, ...possibleLengths(main));
+  if (total <= national.length) return null;
+  const wild = total - national.length;
+  return { scan: { plus: lead, digits: lead ? `1${national}` : national, wild, star: false }, country: nanp };
+}
+
+/** One canonical block with what libphonenumber told about it. */
+type One = { prefix: string; length: number | null; cc: string; country: string | null; unallocated: boolean };
+
+/** An open prefix given in international digits: checked against the calling code's lengths. */
+function openPrefix(digits: string, country: string | undefined): One | Rejection {
+  const cc = callingCodeOf(digits);
+  if (!cc) return fail('invalid_number', 'prefix does not start with a known country calling code');
+  const fixed = digits.length - cc.length;
+  if (fixed < MIN_FIXED_DIGITS) return tooBroad();
+  if (fixed > maxNationalLength(cc)) return fail('invalid_number', 'prefix is longer than any number of its country');
+  const owners = countriesOf(cc);
+  let found = country ?? (owners.length === 1 ? owners[0] : undefined);
+  if (found === undefined && owners.length > 1) {
+    const typing = new AsYouType(undefined, metadata);
+    typing.input(`+${digits}`);
+    found = typing.getCountry();
+  }
+  return { prefix: digits, length: null, cc, country: found ?? null, unallocated: false };
+}
+
+/** A full number, or a block as its zero-filled number (`wild` trailing zeros). */
+function fullNumber(text: string, wild: number, country: CountryCode | undefined): One | Rejection {
+  let digits: string | undefined;
+  let cc = '';
+  let found: string | null = null;
+  let valid = false;
+  if (country === undefined) {
+    const literal = text.slice(1);
+    const code = callingCodeOf(literal);
+    if (!code || code === literal) return fail('invalid_number', 'unknown country calling code or no number after it');
+    if (wild > 0 && literal.length - wild - code.length < MIN_FIXED_DIGITS) return tooBroad();
+    // Fast path: a valid number as written is canonical already, no full parse needed.
+    const written = new PhoneNumber(text, metadata);
+    if (written.isValid() && written.isPossible()) {
+      [digits, cc, valid] = [literal, code, true];
+      found = written.country ?? countriesOf(code)[0] ?? null;
+    }
+  }
+  if (digits === undefined) {
+    const parsed = parsePhoneNumberFromString(text, { defaultCountry: country }, metadata);
+    if (!parsed || !parsed.isPossible()) {
+      return fail('invalid_number', wild > 0 ? 'block length is not possible for its country' : 'not a possible phone number');
+    }
+    [digits, cc, valid] = [parsed.number.slice(1), parsed.countryCallingCode, parsed.isValid()];
+    found = parsed.country ?? null;
+  }
+  if (wild === 0) return { prefix: digits, length: digits.length, cc, country: found, unallocated: !valid };
+  const prefix = digits.slice(0, digits.length - wild);
+  if (prefix.length - cc.length < MIN_FIXED_DIGITS) return tooBroad();
+  if (!ALL_ZEROS.test(digits.slice(prefix.length))) return fail('invalid_number', 'block does not map onto the numbering plan');
+  return { prefix, length: digits.length, cc, country: found, unallocated: false };
+}
+
+/** Read one pattern (or, with `patterns` false, one full number). */
+function readOne(text: string, ctx: Context, patterns: boolean): One | Rejection {
+  let s: Scan | null;
+  let country: CountryCode | undefined;
+  const uri = uriNumber(text);
+  if (uri !== null) {
+    if (typeof uri !== 'string') return uri;
+    s = scan(uri);
+    if (!s || s.wild > 0 || s.star) return fail('invalid_number', 'URI does not hold a phone number');
+  } else {
+    const nanp = patterns ? nanpBlock(text, ctx) : null;
+    s = nanp ? nanp.scan : scan(text);
+    country = nanp?.country;
+    if (!s) return fail('invalid_pattern', 'not a number, block, prefix or range');
+    if (!patterns && (s.wild > 0 || s.star)) return fail('invalid_pattern', 'expected a single number, not a pattern');
+  }
+  const international = s.plus ? s.digits : stripIdd(s.digits, iddCountries(ctx));
+  if (international !== null) {
+    return s.star ? openPrefix(international, undefined) : fullNumber(`+${international}${'0'.repeat(s.wild)}`, s.wild, undefined);
+  }
+  const national = country ?? nationalCountry(ctx);
+  if (typeof national !== 'string') return national;
+  if (!s.star) return fullNumber(s.digits + '0'.repeat(s.wild), s.wild, national);
+  // Trunk prefixes of incomplete national numbers: AsYouType is libphonenumber's tool for those.
+  const typing = new AsYouType(national, metadata);
+  typing.input(s.digits);
+  const value = typing.getNumberValue();
+  if (!value) return fail('invalid_number', 'not a possible prefix for its country');
+  return openPrefix(value.slice(1), typing.getCountry() ?? national);
+}
+
+/** The two ends when `input` is a range (rule in the module comment), else null. */
+function splitRange(input: string): [string, string] | null {
+  const dots = input.indexOf('..');
+  if (dots >= 0) return [input.slice(0, dots), input.slice(dots + 2)];
+  let dashes = 0;
+  let last = -1;
+  for (let i = input.indexOf('-'); i >= 0; i = input.indexOf('-', i + 1)) {
+    let j = i + 1;
+    while (input.charCodeAt(j) === 32) j++;
+    if (input.charCodeAt(j) === 43) return [input.slice(0, i), input.slice(i + 1)];
+    dashes++;
+    last = i;
+  }
+  if (dashes !== 1) return null;
+  const [low, high] = [input.slice(0, last), input.slice(last + 1)];
+  const digits = low.replace(NON_DIGITS, '').length;
+  return digits >= MIN_RANGE_END_DIGITS && digits === high.replace(NON_DIGITS, '').length ? [low, high] : null;
+}
+
+function normalizeRange(lowText: string, highText: string, ctx: Context): NormalizeResult {
+  const low = readOne(lowText, ctx, false);
+  if ('ok' in low) return { ...low, message: `range start: ${low.message}` };
+  const high = readOne(highText, ctx, false);
+  if ('ok' in high) return { ...high, message: `range end: ${high.message}` };
+  if (low.prefix.length !== high.prefix.length) return fail('range_length_mismatch', 'range ends have different numbers of digits');
+  if (low.cc !== high.cc) return fail('invalid_pattern', 'range ends are in different country calling codes');
+  if (low.prefix > high.prefix) return fail('range_reversed', 'range start is above range end');
+  const blocks = rangeToBlocks(low.prefix, high.prefix);
+  if (blocks.some((b) => b.prefix.length - low.cc.length < MIN_FIXED_DIGITS)) return tooBroad();
+  const single = blocks.length === 1 && low.prefix === high.prefix;
+  const country = low.country === high.country ? low.country : null;
+  return { ok: true, value: { blocks, country, callingCode: low.cc, unallocated: single && low.unallocated } };
+}
+
+/** The options checked, or a rejection for input that is empty or too long to be a pattern. */
+function start(input: string, opts: NormalizeOptions | undefined): Context | Rejection {
+  if (typeof input !== 'string' || input.length === 0) return fail('invalid_pattern', 'empty pattern');
+  if (input.length > MAX_INPUT_LENGTH) return fail('invalid_pattern', `longer than ${MAX_INPUT_LENGTH} characters`);
+  return contextOf(opts);
+}
+
+/** Normalize one submitted indicator into canonical blocks, or say why it is rejected. */
+export function normalizePattern(input: string, opts?: NormalizeOptions): NormalizeResult {
+  const ctx = start(input, opts);
+  if ('ok' in ctx) return ctx;
+  const range = uriNumber(input) === null ? splitRange(input) : null;
+  if (range) return normalizeRange(range[0], range[1], ctx);
+  const one = readOne(input, ctx, true);
+  if ('ok' in one) return one;
+  const { prefix, length, cc, country, unallocated } = one;
+  return { ok: true, value: { blocks: [{ prefix, length }], country, callingCode: cc, unallocated } };
+}
+
+/** Parse a number for lookup: same forms as intake for a single number only; returns E.164 digits (no '+') or a rejection. */
+export function normalizeNumber(
+  input: string,
+  opts?: NormalizeOptions,
+): { ok: true; digits: string } | { ok: false; code: RejectionCode; message: string } {
+  const ctx = start(input, opts);
+  if ('ok' in ctx) return ctx;
+  const one = readOne(input, ctx, false);
+  return 'ok' in one ? one : { ok: true, digits: one.prefix };
+}

@@ -1,0 +1,147 @@
+import type { Category, Tlp } from '../../schemas/common';
+import type { ItemStatus } from '../../schemas/indicators';
+import type { Pattern } from '../../schemas/patterns';
+import { blockKey, blockKind, type Block } from './blocks';
+import { combineConfidence, decideAction, type TrustRules } from './trust';
+import { mostOpenTlp } from './visibility';
+
+/** What one partner has said about one pattern, counted once however often it repeats. */
+export interface ReportState {
+  partnerId: string;
+  confidence: number;
+  categories: Category[];
+  tlp: Tlp;
+  sightings: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** A pattern with every partner's report on it. */
+export interface PatternRecord {
+  pattern: Pattern;
+  reports: Map<string, ReportState>;
+}
+
+/** One canonical block of one accepted indicator. */
+export interface Sighting {
+  index: number;
+  block: Block;
+  category: Category;
+  confidence: number | undefined;
+  tlp: Tlp;
+  country: string | null;
+  unallocated: boolean;
+  observedAt: string | null;
+  validUntil: string | null;
+}
+
+/** The result of applying a partner's batch to the patterns it touches. */
+export interface BatchOutcome {
+  /** Status of each item index that had at least one block. */
+  statuses: Map<number, Exclude<ItemStatus, 'rejected'>>;
+  /** Final state of every touched pattern, by key. */
+  touched: Map<string, PatternRecord>;
+  /** State of each touched pattern before the batch (null: it did not exist). */
+  before: Map<string, Pattern | null>;
+  /** One outcome per (item, pattern), in input order, for the audit trail. */
+  events: { key: string; index: number; outcome: Exclude<ItemStatus, 'rejected'> }[];
+}
+
+export interface ApplyContext {
+  partnerId: string;
+  now: string;
+  rules: TrustRules;
+  newId: () => string;
+}
+
+const STRENGTH = { duplicate: 0, corroborated: 1, created: 2 } as const;
+
+/**
+ * Dedup and corroboration: same key is the same pattern; the same partner again is `duplicate`
+ * (its lastSeen moves), another partner is `corroborated` (reporters grows). Pure: the caller
+ * passes the current state of every key the batch touches and persists what comes back.
+ */
+export function applyBatch(existing: Map<string, PatternRecord>, sightings: readonly Sighting[], ctx: ApplyContext): BatchOutcome {
+  const out: BatchOutcome = { statuses: new Map(), touched: new Map(), before: new Map(), events: [] };
+  for (const s of sightings) {
+    const key = blockKey(s.block);
+    let record = out.touched.get(key);
+    if (!record) {
+      const current = existing.get(key);
+      out.before.set(key, current ? current.pattern : null);
+      record = current ? { pattern: current.pattern, reports: new Map(current.reports) } : undefined;
+    }
+    const { next, outcome } = applySighting(record, s, ctx);
+    out.touched.set(key, next);
+    out.events.push({ key, index: s.index, outcome });
+    const prior = out.statuses.get(s.index);
+    if (!prior || STRENGTH[outcome] > STRENGTH[prior]) out.statuses.set(s.index, outcome);
+  }
+  return out;
+}
+
+function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: ApplyContext) {
+  const seenAt = s.observedAt && s.observedAt < ctx.now ? s.observedAt : ctx.now;
+  const stated = s.confidence ?? ctx.rules.defaultConfidence;
+  const reports = record ? record.reports : new Map<string, ReportState>();
+  const mine = reports.get(ctx.partnerId);
+  const outcome = !record ? 'created' : mine ? 'duplicate' : 'corroborated';
+  reports.set(ctx.partnerId, {
+    partnerId: ctx.partnerId,
+    confidence: Math.max(mine?.confidence ?? 0, stated),
+    categories: union(mine?.categories ?? [], [s.category]),
+    tlp: mine ? mostOpenTlp([mine.tlp, s.tlp]) : s.tlp,
+    sightings: (mine?.sightings ?? 0) + 1,
+    firstSeen: mine && mine.firstSeen < seenAt ? mine.firstSeen : seenAt,
+    lastSeen: mine && mine.lastSeen > seenAt ? mine.lastSeen : seenAt,
+  });
+  const base = record?.pattern ?? newPattern(s, ctx, seenAt);
+  return { next: { pattern: derivePattern(base, reports, s, ctx.rules), reports }, outcome } as const;
+}
+
+function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
+  return {
+    id: ctx.newId(),
+    key: blockKey(s.block),
+    kind: blockKind(s.block),
+    prefix: s.block.prefix,
+    length: s.block.length,
+    country: s.country,
+    categories: [],
+    confidence: 0,
+    reporters: 0,
+    action: 'flag',
+    status: 'active',
+    tlp: s.tlp,
+    unallocated: s.unallocated,
+    firstSeen: seenAt,
+    lastSeen: seenAt,
+    validUntil: null,
+    seq: 0,
+  };
+}
+
+/** Recomputes everything that follows from the reports, so the state never drifts from them. */
+function derivePattern(base: Pattern, reports: Map<string, ReportState>, s: Sighting, rules: TrustRules): Pattern {
+  const all = [...reports.values()];
+  const categories = union(...all.map((r) => r.categories)).sort() as Category[];
+  const confidence = combineConfidence(all.map((r) => r.confidence), rules);
+  const reporters = all.length;
+  const validUntil = !s.validUntil ? base.validUntil : !base.validUntil || s.validUntil > base.validUntil ? s.validUntil : base.validUntil;
+  return {
+    ...base,
+    categories,
+    confidence,
+    reporters,
+    action: decideAction({ confidence, reporters, categories }, rules),
+    status: base.status === 'expired' ? 'active' : base.status,
+    tlp: mostOpenTlp(all.map((r) => r.tlp)),
+    firstSeen: all.reduce((m, r) => (r.firstSeen < m ? r.firstSeen : m), base.firstSeen),
+    lastSeen: all.reduce((m, r) => (r.lastSeen > m ? r.lastSeen : m), base.lastSeen),
+    validUntil,
+  };
+}
+
+function union<T>(...lists: readonly (readonly T[])[]): T[] {
+  return [...new Set(lists.flat())];
+}

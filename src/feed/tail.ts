@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import type { Pattern } from '../../schemas/patterns';
+import type { Database } from '../db/client';
+import { CHANGES_CHANNEL, readChanges, type StoredChange } from '../store/changeLog';
+import { readSnapshot } from '../store/feed';
+
+/** Something on this node that follows the change log (the lookup matcher, the WebSocket hub). */
+export interface TailListener {
+  /** The starting state: every live pattern as of `seq`. */
+  onSnapshot?(seq: number, patterns: readonly Pattern[]): void;
+  /** Changes in seq order, each delivered exactly once. */
+  onChanges(changes: readonly StoredChange[], head: number): void;
+}
+
+export interface TailOptions {
+  log: Logger;
+  /** A wake-up even without a notification, so a lost NOTIFY only delays. */
+  pollMs?: number;
+  pageSize?: number;
+}
+
+/**
+ * Tails the change log for this node: one reader per node whatever the number of subscribers.
+ * NOTIFY only wakes it; the log is the truth, read from the last position in seq order.
+ * Seqs are assigned in commit order, so reading `seq > position` never skips a commit.
+ */
+export class ChangeTail {
+  #position = 0;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  readonly #listeners: TailListener[] = [];
+  readonly #waiters = new Set<{ after: number; resolve: (moved: boolean) => void }>();
+
+  constructor(private readonly database: Database, private readonly opts: TailOptions) {}
+
+  /** The highest seq this node has read and dispatched. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Registers a listener; call before `start`. */
+  add(listener: TailListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Loads the live patterns into every listener, then follows the log. */
+  async start(): Promise<void> {
+    const loaded: Pattern[] = [];
+    this.#position = await readSnapshot(this.database.db, () => true, () => {}, (page) => {
+      for (const p of page) loaded.push(p);
+    });
+    for (const l of this.#listeners) l.onSnapshot?.(this.#position, loaded);
+    this.#unlisten = await this.database.listen(CHANGES_CHANNEL, () => this.wake());
+    this.#timer = setInterval(() => this.wake(), this.opts.pollMs ?? 2000);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  /** Reads whatever was committed since the last read (coalesces concurrent wakes). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drain()
+      .catch((err: unknown) => this.opts.log.warn({ err }, 'change tail read failed; retrying on next wake'))
+      .finally(() => {
+        this.#running = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async #drain(): Promise<void> {
+    const pageSize = this.opts.pageSize ?? 1000;
+    for (;;) {
+      const page = await readChanges(this.database.db, this.#position, Number.MAX_SAFE_INTEGER, pageSize);
+      if (page.length === 0 || this.#stopped) return;
+      this.#position = page[page.length - 1]!.seq;
+      for (const l of this.#listeners) l.onChanges(page, this.#position);
+      for (const w of this.#waiters) if (this.#position > w.after) w.resolve(true);
+      if (page.length < pageSize) return;
+    }
+  }
+
+  /** Resolves true once this node has read past `after`, or false after `timeoutMs`. */
+  waitFor(after: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#position > after) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        after,
+        resolve: (moved: boolean) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.#waiters.delete(waiter);
+          resolve(moved);
+        },
+      };
+      const onAbort = () => waiter.resolve(false);
+      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Stops following; pending waits resolve false. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    for (const w of this.#waiters) w.resolve(false);
+    await this.#unlisten?.().catch(() => {});
+    await this.#running;
+  }
+}

@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import pino from 'pino';
+import { ensureOperator, type OperatorAccess } from './bootstrap';
+import { loadConfig, type Config } from './config';
+import { openDatabase } from './db/client';
+import { DEFAULT_TRUST_RULES } from './domain/trust';
+import { startHub } from './hub';
+import { startMaintenance } from './maintenance';
+
+/** Node entry: configuration, database and migrations, HTTP server, graceful shutdown. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = pino({ level: config.HUB_LOG_LEVEL, base: { svc: 'fraud-hub' }, redact: ['req.headers.authorization'] });
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.HUB_DATA_DIR, poolSize: config.HUB_DB_POOL_SIZE });
+  const access = await ensureOperator(config, database);
+  const hub = await startHub({
+    database,
+    log,
+    settings: { maxBodyBytes: config.HUB_MAX_BODY_BYTES, maxBatchItems: config.HUB_MAX_BATCH_ITEMS, rules: DEFAULT_TRUST_RULES },
+  });
+  const stopMaintenance = startMaintenance(database, { retentionDays: config.HUB_FEED_RETENTION_DAYS, log });
+  const server = serve({ fetch: hub.app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  printBanner(config, database.kind, port, access);
+  log.info({ port, database: database.kind, seq: hub.tail.position, patterns: hub.matcher.size }, 'hub listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    stopMaintenance();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await hub.stop(); // ends long polls at once, so draining does not wait for them
+    const grace = setTimeout(() => server.closeAllConnections(), config.HUB_SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function printBanner(config: Config, kind: string, port: number, access: OperatorAccess): void {
+  const where = kind === 'pglite' ? `embedded PGlite in ${config.HUB_DATA_DIR}` : 'PostgreSQL (DATABASE_URL)';
+  const lines = [`fraud hub listening on http://localhost:${port} (${where})`, `  API document: http://localhost:${port}/openapi.json`];
+  if (access.kind === 'generated') {
+    lines.push(`  operator API key: ${access.key}`);
+    if (access.savedTo) lines.push(`  (kept in ${access.savedTo}; set HUB_OPERATOR_KEY to choose your own)`);
+  } else if (access.kind === 'existing') {
+    lines.push('  an operator already exists; set HUB_OPERATOR_KEY to (re)gain an operator key');
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hub failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

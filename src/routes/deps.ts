@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/client';
+import type { PrefixMatcher } from '../domain/matcher';
+import type { TrustRules } from '../domain/trust';
+import type { ChangeTail } from '../feed/tail';
+import type { PartnerKeyCache } from '../http/auth';
+import type { HubMetrics } from '../http/metrics';
+
+/** Tunables the routes read; the Node entry fills them from the configuration. */
+export interface HubSettings {
+  maxBodyBytes: number;
+  maxBatchItems: number;
+  rules: TrustRules;
+}
+
+/** Everything the app needs, built by the runtime entry (no process.env inside the app). */
+export interface AppDeps {
+  database: Database;
+  tail: ChangeTail;
+  matcher: PrefixMatcher;
+  metrics: HubMetrics;
+  log: Logger;
+  keys: PartnerKeyCache;
+  settings: HubSettings;
+  clock: () => Date;
+  /** Open WebSocket feeds per partner on this node (filled by the WebSocket hub later). */
+  connectedFeeds: (partnerId: string) => number;
+}

@@ -1,0 +1,37 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { LookupQuery, LookupResponse } from '../../schemas/lookup';
+import { decideVerdict } from '../domain/verdict';
+import { normalizeNumber } from '../domain/numbers';
+import { canSee } from '../domain/visibility';
+import { requireRole } from '../http/auth';
+import type { AppEnv } from '../http/env';
+import { HubError } from '../http/errors';
+import type { AppDeps } from './deps';
+import { bearer, jsonBody, problems } from './openapi';
+import { viewerOf } from './viewer';
+
+/** Lookup from the in-memory matcher: no table scan per request. */
+export function lookupRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/lookup',
+      summary: 'The verdict for a number and every visible pattern that covers it, longest prefix first',
+      security: bearer,
+      middleware: [requireRole(deps.keys)] as const,
+      request: { query: LookupQuery },
+      responses: { 200: jsonBody(LookupResponse, 'the verdict'), ...problems('invalid_request', 'invalid_number', 'unauthorized') },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      const partner = c.get('partner');
+      const parsed = normalizeNumber(q.number, { country: q.country, defaultCountry: partner.country });
+      if (!parsed.ok) throw new HubError('invalid_number', `${parsed.code}: ${parsed.message}`);
+      const viewer = viewerOf(c);
+      const matches = deps.matcher.match(parsed.digits).filter((p) => canSee(viewer, p));
+      return c.json({ number: `+${parsed.digits}`, verdict: decideVerdict(matches), seq: deps.tail.position, matches }, 200);
+    },
+  );
+  return app;
+}

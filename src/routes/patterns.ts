@@ -1,0 +1,56 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { PatternDetail, PatternHistory } from '../../schemas/patterns';
+import { canSee } from '../domain/visibility';
+import { requireRole } from '../http/auth';
+import type { AppEnv } from '../http/env';
+import { HubError } from '../http/errors';
+import { findPattern, patternHistory } from '../store/patterns';
+import type { AppDeps } from './deps';
+import { IdParam, bearer, jsonBody, problems } from './openapi';
+import { viewerOf } from './viewer';
+
+/** Reading one pattern, and its full audit history for operators. */
+export function patternRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/patterns/{id}',
+      summary: 'A pattern with its reports (reporters named to operators only)',
+      security: bearer,
+      middleware: [requireRole(deps.keys)] as const,
+      request: { params: IdParam },
+      responses: { 200: jsonBody(PatternDetail, 'the pattern'), ...problems('invalid_request', 'unauthorized', 'not_found') },
+    }),
+    async (c) => {
+      const viewer = viewerOf(c);
+      const found = await findPattern(deps.database.db, c.req.valid('param').id);
+      // A pattern the partner may not see does not exist for it: 404, not 403, leaks nothing.
+      if (!found || !canSee(viewer, found.pattern)) throw new HubError('not_found', 'no such pattern');
+      const reports = found.reports
+        .filter((r) => canSee(viewer, r))
+        .map(({ partnerId, partnerName, country, tlp: _tlp, ...rest }) => (viewer.isOperator ? { partnerId, partnerName, country, ...rest } : rest));
+      return c.json({ ...found.pattern, reports }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/patterns/{id}/history',
+      summary: 'Every audit event of a pattern, oldest first',
+      security: bearer,
+      middleware: [requireRole(deps.keys, 'operator')] as const,
+      request: { params: IdParam },
+      responses: { 200: jsonBody(PatternHistory, 'the history'), ...problems('invalid_request', 'unauthorized', 'forbidden', 'not_found') },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const events = await patternHistory(deps.database.db, id);
+      if (events.length === 0) throw new HubError('not_found', 'no such pattern');
+      return c.json({ patternId: id, events }, 200);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,86 @@
+import { and, arrayContains, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { Role } from '../../schemas/common';
+import type { Db } from '../db/client';
+import { partners } from '../db/schema';
+
+/** A partner as the hub holds it (never its key, only the key's hash is stored). */
+export interface PartnerRecord {
+  id: string;
+  name: string;
+  country: string;
+  roles: Role[];
+  ackedSeq: number;
+  disabled: boolean;
+  createdAt: string;
+}
+
+type Row = typeof partners.$inferSelect;
+
+function toRecord(r: Row): PartnerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    country: r.country,
+    roles: r.roles as Role[],
+    ackedSeq: r.ackedSeq,
+    disabled: r.disabledAt !== null,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+/** Adds a partner whose API key hashes to `keyHash`. */
+export async function insertPartner(
+  db: Db,
+  input: { name: string; country: string; roles: Role[]; keyHash: string },
+): Promise<PartnerRecord> {
+  const [row] = await db.insert(partners).values(input).returning();
+  return toRecord(row!);
+}
+
+/** The enabled partner holding the key with this hash, if any. */
+export async function findPartnerByKeyHash(db: Db, keyHash: string): Promise<(PartnerRecord & { keyHash: string }) | null> {
+  const [row] = await db
+    .select()
+    .from(partners)
+    .where(and(eq(partners.keyHash, keyHash), isNull(partners.disabledAt)))
+    .limit(1);
+  return row ? { ...toRecord(row), keyHash: row.keyHash } : null;
+}
+
+/** Every partner, oldest first. */
+export async function listPartners(db: Db): Promise<PartnerRecord[]> {
+  const all = await db.select().from(partners).orderBy(asc(partners.createdAt), asc(partners.id));
+  return all.map(toRecord);
+}
+
+/** Makes sure an operator holds the key with this hash; true when one was created. */
+export async function ensureOperatorKey(db: Db, keyHash: string, country: string): Promise<boolean> {
+  const inserted = await db
+    .insert(partners)
+    .values({ name: 'operator', country, roles: ['operator'], keyHash })
+    .onConflictDoUpdate({
+      target: partners.keyHash,
+      // The key is the operator's credential: re-enable it and restore the role if someone removed them.
+      set: { disabledAt: null, roles: sql`array(select distinct unnest(${partners.roles} || array['operator']))` },
+    })
+    .returning({ created: sql<boolean>`(xmax = 0)` });
+  return inserted[0]?.created === true;
+}
+
+/** Whether any enabled operator exists. */
+export async function hasOperator(db: Db): Promise<boolean> {
+  const [row] = await db
+    .select({ id: partners.id })
+    .from(partners)
+    .where(and(arrayContains(partners.roles, ['operator']), isNull(partners.disabledAt)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Records the feed position a partner says it has applied; never moves it backwards. */
+export async function recordAck(db: Db, partnerId: string, seq: number): Promise<void> {
+  await db
+    .update(partners)
+    .set({ ackedSeq: sql`greatest(${partners.ackedSeq}, ${seq})` })
+    .where(eq(partners.id, partnerId));
+}

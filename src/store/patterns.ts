@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm';
+import type { AuditEvent, Pattern } from '../../schemas/patterns';
+import type { Db } from '../db/client';
+import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
+import { int, isoOf, rows } from './sql';
+
+/** One partner's report on a pattern, with who made it. */
+export interface ReportRow {
+  partnerId: string;
+  partnerName: string;
+  country: string;
+  confidence: number;
+  categories: Pattern['categories'];
+  tlp: Pattern['tlp'];
+  sightings: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** A pattern by id, with every report on it; null when there is none. */
+export async function findPattern(db: Db, id: string): Promise<{ pattern: Pattern; reports: ReportRow[] } | null> {
+  const [row] = await rows<PatternRow>(db, sql`select ${PATTERN_COLUMNS} from patterns p where p.id = ${id}::uuid`);
+  if (!row) return null;
+  const reports = await rows<ReportRow & { confidence: unknown; sightings: unknown }>(
+    db,
+    sql`select r.partner_id as "partnerId", pa.name as "partnerName", pa.country, r.confidence, r.categories, r.tlp,
+               r.sightings, ${sql.raw(isoOf('r.first_seen'))} as "firstSeen", ${sql.raw(isoOf('r.last_seen'))} as "lastSeen"
+        from reports r join partners pa on pa.id = r.partner_id
+        where r.pattern_id = ${id}::uuid order by r.first_seen, r.partner_id`,
+  );
+  return {
+    pattern: toPattern(row),
+    reports: reports.map((r) => ({ ...r, confidence: int(r.confidence), sightings: int(r.sightings) })),
+  };
+}
+
+/** Every audit event of a pattern, oldest first. */
+export async function patternHistory(db: Db, id: string): Promise<AuditEvent[]> {
+  const found = await rows<{ id: unknown; event: string; at: string; seq: unknown; partnerId: string | null; detail: Record<string, unknown> }>(
+    db,
+    sql`select id, event, ${sql.raw(isoOf('at'))} as at, seq, partner_id as "partnerId", detail
+        from audit_events where pattern_id = ${id}::uuid order by id`,
+  );
+  return found.map((e) => ({ ...e, id: int(e.id), seq: e.seq === null ? null : int(e.seq) }));
+}
