@@ -127,7 +127,7 @@ export const idempotencyKeys = pgTable(
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     status: smallint('status').notNull(),
-    response: jsonb('response').notNull(),
+    response: text('response').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.partnerId, t.key] }), index('idempotency_created_idx').on(t.createdAt)],

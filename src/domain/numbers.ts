@@ -326,9 +326,9 @@ function splitRange(input: string): [string, string] | null {
 }
 
 function normalizeRange(lowText: string, highText: string, ctx: Context): NormalizeResult {
-  const low = readOne(lowText, ctx, false);
+  const low = readOne(lowText.trim(), ctx, false);
   if ('ok' in low) return { ...low, message: `range start: ${low.message}` };
-  const high = readOne(highText, ctx, false);
+  const high = readOne(highText.trim(), ctx, false);
   if ('ok' in high) return { ...high, message: `range end: ${high.message}` };
   if (low.prefix.length !== high.prefix.length) return fail('range_length_mismatch', 'range ends have different numbers of digits');
   if (low.cc !== high.cc) return fail('invalid_pattern', 'range ends are in different country calling codes');
@@ -349,11 +349,12 @@ function start(input: string, opts: NormalizeOptions | undefined): Context | Rej
 
 /** Normalize one submitted indicator into canonical blocks, or say why it is rejected. */
 export function normalizePattern(input: string, opts?: NormalizeOptions): NormalizeResult {
-  const ctx = start(input, opts);
+  const text = typeof input === 'string' ? input.trim() : input;
+  const ctx = start(text, opts);
   if ('ok' in ctx) return ctx;
-  const range = uriNumber(input) === null ? splitRange(input) : null;
+  const range = uriNumber(text) === null ? splitRange(text) : null;
   if (range) return normalizeRange(range[0], range[1], ctx);
-  const one = readOne(input, ctx, true);
+  const one = readOne(text, ctx, true);
   if ('ok' in one) return one;
   const { prefix, length, cc, country, unallocated } = one;
   return { ok: true, value: { blocks: [{ prefix, length }], country, callingCode: cc, unallocated } };
@@ -364,8 +365,9 @@ export function normalizeNumber(
   input: string,
   opts?: NormalizeOptions,
 ): { ok: true; digits: string } | { ok: false; code: RejectionCode; message: string } {
-  const ctx = start(input, opts);
+  const text = typeof input === 'string' ? input.trim() : input;
+  const ctx = start(text, opts);
   if ('ok' in ctx) return ctx;
-  const one = readOne(input, ctx, false);
+  const one = readOne(text, ctx, false);
   return 'ok' in one ? one : { ok: true, digits: one.prefix };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Pattern } from '../../schemas/patterns';
 import { filterView, isLive, type FilterView } from '../domain/feed';
+import { toPattern, type PatternRow } from './patternRows';
 import { int, rows, type Executor } from './sql';
 
 /** The NOTIFY channel that wakes every hub node to tail the log. */
@@ -88,7 +89,8 @@ export async function readChanges(db: Executor, after: number, upTo: number, lim
     db,
     sql`select seq, op, state, prev from changes where seq > ${after} and seq <= ${upTo} order by seq limit ${limit}`,
   );
-  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: r.state, prev: r.prev }));
+  // toPattern puts the fields back in contract order (jsonb does not keep it) and fixes number types.
+  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: toPattern(r.state as PatternRow), prev: r.prev }));
 }
 
 /** Deletes change rows committed before `cutoff`, keeping at least the head row; returns the new pruned-through seq. */

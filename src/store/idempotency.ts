@@ -16,18 +16,21 @@ export interface StoredAnswer {
 
 /** The first answer given under this partner's key, if any. */
 export async function findIdempotentAnswer(db: Executor, partnerId: string, key: string): Promise<StoredAnswer | null> {
-  const [row] = await rows<{ status: unknown; response: unknown; request_hash: string }>(
+  const [row] = await rows<{ status: unknown; response: string; request_hash: string }>(
     db,
     sql`select status, response, request_hash from idempotency_keys where partner_id = ${partnerId}::uuid and key = ${key}`,
   );
-  return row ? { status: int(row.status), body: row.response, requestHash: row.request_hash } : null;
+  return row ? { status: int(row.status), body: JSON.parse(row.response), requestHash: row.request_hash } : null;
 }
 
-/** Keeps the answer; runs in the transaction that made its effects, so both commit or neither. */
+/**
+ * Keeps the answer; runs in the transaction that made its effects, so both commit or neither.
+ * Kept as text, not jsonb, so a replay is byte for byte the first answer.
+ */
 export async function saveIdempotentAnswer(db: Executor, partnerId: string, claim: IdempotencyClaim, answer: StoredAnswer): Promise<void> {
   await db.execute(sql`
     insert into idempotency_keys (partner_id, key, request_hash, status, response)
-    values (${partnerId}::uuid, ${claim.key}, ${claim.requestHash}, ${answer.status}, ${JSON.stringify(answer.body)}::text::jsonb)`);
+    values (${partnerId}::uuid, ${claim.key}, ${claim.requestHash}, ${answer.status}, ${JSON.stringify(answer.body)})`);
 }
 
 /** Forgets answers older than `cutoff`; a retry after that is a new request. */
