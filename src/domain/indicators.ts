@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { IndicatorInput } from '../../schemas/indicators';
 import type { ItemRejectionCode } from '../../schemas/indicators';
 import { normalizePattern } from './numbers';
@@ -44,7 +45,7 @@ export function prepareIndicator(index: number, raw: unknown, partnerCountry: st
   const input = parsed.data;
   const validUntil = input.validUntil ? new Date(input.validUntil).toISOString() : null;
   if (validUntil && validUntil <= now) return reject(index, 'invalid_field', 'validUntil: is in the past');
-  const normalized = normalizePattern(input.pattern, { country: input.country, defaultCountry: partnerCountry });
+  const normalized = normalizePattern(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partnerCountry) });
   if (!normalized.ok) return reject(index, normalized.code, normalized.message);
   const { blocks, country, unallocated } = normalized.value;
   const observedAt = input.observedAt ? new Date(input.observedAt).toISOString() : null;
@@ -68,4 +69,12 @@ function isUnparsable(raw: unknown): raw is UnparsableItem {
 
 function reject(index: number, code: ItemRejectionCode, message: string) {
   return { ok: false as const, rejection: { index, code, message } };
+}
+
+/**
+ * A partner's country as the default for national numbers; none when it is not a country with a
+ * numbering plan (operators are registered as ZZ), so such a number is `country_required`.
+ */
+export function defaultCountryOf(partnerCountry: string): string | undefined {
+  return isSupportedCountry(partnerCountry) ? partnerCountry : undefined;
 }

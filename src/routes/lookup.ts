@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { LookupQuery, LookupResponse } from '../../schemas/lookup';
+import { defaultCountryOf } from '../domain/indicators';
 import { decideVerdict } from '../domain/verdict';
 import { normalizeNumber } from '../domain/numbers';
 import { canSee } from '../domain/visibility';
@@ -26,7 +27,7 @@ export function lookupRoutes(deps: AppDeps) {
     (c) => {
       const q = c.req.valid('query');
       const partner = c.get('partner');
-      const parsed = normalizeNumber(q.number, { country: q.country, defaultCountry: partner.country });
+      const parsed = normalizeNumber(q.number, { country: q.country, defaultCountry: defaultCountryOf(partner.country) });
       if (!parsed.ok) throw new HubError('invalid_number', `${parsed.code}: ${parsed.message}`);
       const viewer = viewerOf(c);
       const matches = deps.matcher.match(parsed.digits).filter((p) => canSee(viewer, p));
