@@ -26,7 +26,9 @@ export class PrefixMatcher {
       return;
     }
     if (old) bucket[bucket.indexOf(old)] = p;
-    else bucket.push(p);
+    // Same fixed digits: a fixed-length block is more specific than the open prefix, so it comes first.
+    else if (p.length === null) bucket.push(p);
+    else bucket.unshift(p);
   }
 
   /** Drops the pattern with this key, if held. */
@@ -39,7 +41,7 @@ export class PrefixMatcher {
     else bucket.splice(bucket.indexOf(old), 1);
   }
 
-  /** Every held pattern that covers the number (E.164 digits), longest prefix first. */
+  /** Every held pattern that covers the number (E.164 digits), longest prefix first, fixed length before open. */
   match(digits: string): Pattern[] {
     const out: Pattern[] = [];
     for (let n = Math.min(digits.length, this.#maxPrefix); n > 0; n--) {

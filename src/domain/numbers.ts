@@ -13,8 +13,8 @@
  *   (at least 7). Any other dash is a digit separator (`+92-300-123-4567`, `212-555-1`).
  * - IDD: with a known country (item and/or partner) only those countries' IDD prefixes from the
  *   metadata apply; with none known, `00` and `011` (the most common ones) are accepted.
- * - A full number is kept as written when valid; otherwise libphonenumber's parse decides, which
- *   forgives a trunk prefix written after the country code (`+44 (0)20…`).
+ * - A full number is kept as written unless only libphonenumber's reading, which drops a trunk
+ *   prefix written after the country code (`+44 (0)20…`), makes it valid or possible.
  * - Blocks are checked and canonicalized as their zero-filled number; `unallocated` is only
  *   computed for single numbers (a block's validity would mean testing every number in it).
  * - `country` for blocks comes from the zero-filled number, for prefixes from the calling code
@@ -62,6 +62,8 @@ const MAX_INPUT_LENGTH = 256;
 const MIN_FIXED_DIGITS = 2;
 /** Shortest digit count on each side for a lone dash to read as a range separator. */
 const MIN_RANGE_END_DIGITS = 7;
+/** Each libphonenumber re-parse drops at most one trunk prefix; more than this is not a number. */
+const MAX_REPARSE = 3;
 const COMMON_IDD = /^(?:00|011)/;
 const URI_SCHEME = /^(tel|sips?):/i;
 const PHONE_CONTEXT = /;phone-context=([^;]*)/i;
@@ -242,36 +244,57 @@ function openPrefix(digits: string, country: string | undefined): One | Rejectio
   return { prefix: digits, length: null, cc, country: found ?? null, unallocated: false };
 }
 
+/** What libphonenumber says about one reading of a full number. */
+type Reading = { digits: string; cc: string; country: string | null; valid: boolean };
+
+const readingOf = (pn: PhoneNumber, valid: boolean): Reading => ({
+  digits: pn.number.slice(1),
+  cc: pn.countryCallingCode,
+  // A number valid as written in a shared calling code is valid in its main country (listed first).
+  country: pn.country ?? (valid ? countriesOf(pn.countryCallingCode)[0] : undefined) ?? null,
+  valid,
+});
+
+/**
+ * The reading of `+digits` to keep: as written when valid, else the first valid one of
+ * libphonenumber's re-parses (each may drop a trunk prefix written after the country code, as in
+ * `+44 (0)20…`), else as written when possible, else the first possible re-parse. Re-reading the
+ * result gives the result again, so normalizing a key is the identity.
+ */
+function readE164(text: string): Reading | null {
+  // Fast path: checking the number as written needs no full parse.
+  const written = new PhoneNumber(text, metadata);
+  if (written.isValid()) return readingOf(written, true);
+  let fallback = written.isPossible() ? readingOf(written, false) : null;
+  for (let i = 0, current = text; i < MAX_REPARSE; i++) {
+    const parsed = parsePhoneNumberFromString(current, metadata);
+    if (!parsed) break;
+    if (parsed.isValid()) return readingOf(parsed, true);
+    fallback ??= parsed.isPossible() ? readingOf(parsed, false) : null;
+    if (parsed.number === current) break;
+    current = parsed.number;
+  }
+  return fallback;
+}
+
 /** A full number, or a block as its zero-filled number (`wild` trailing zeros). */
 function fullNumber(text: string, wild: number, country: CountryCode | undefined): One | Rejection {
-  let digits: string | undefined;
-  let cc = '';
-  let found: string | null = null;
-  let valid = false;
+  let r: Reading | null;
   if (country === undefined) {
-    const literal = text.slice(1);
-    const code = callingCodeOf(literal);
-    if (!code || code === literal) return fail('invalid_number', 'unknown country calling code or no number after it');
-    if (wild > 0 && literal.length - wild - code.length < MIN_FIXED_DIGITS) return tooBroad();
-    // Fast path: a valid number as written is canonical already, no full parse needed.
-    const written = new PhoneNumber(text, metadata);
-    if (written.isValid() && written.isPossible()) {
-      [digits, cc, valid] = [literal, code, true];
-      found = written.country ?? countriesOf(code)[0] ?? null;
-    }
-  }
-  if (digits === undefined) {
+    const code = callingCodeOf(text.slice(1));
+    if (!code || code.length === text.length - 1) return fail('invalid_number', 'unknown calling code or nothing after it');
+    if (wild > 0 && text.length - 1 - wild - code.length < MIN_FIXED_DIGITS) return tooBroad();
+    r = readE164(text);
+  } else {
     const parsed = parsePhoneNumberFromString(text, { defaultCountry: country }, metadata);
-    if (!parsed || !parsed.isPossible()) {
-      return fail('invalid_number', wild > 0 ? 'block length is not possible for its country' : 'not a possible phone number');
-    }
-    [digits, cc, valid] = [parsed.number.slice(1), parsed.countryCallingCode, parsed.isValid()];
-    found = parsed.country ?? null;
+    r = parsed?.isValid() ? readingOf(parsed, true) : parsed ? readE164(parsed.number) : null;
   }
-  if (wild === 0) return { prefix: digits, length: digits.length, cc, country: found, unallocated: !valid };
+  if (!r) return fail('invalid_number', wild > 0 ? 'block length is not possible for its country' : 'not a possible number');
+  const { digits, cc, country: found } = r;
+  if (wild === 0) return { prefix: digits, length: digits.length, cc, country: found, unallocated: !r.valid };
   const prefix = digits.slice(0, digits.length - wild);
   if (prefix.length - cc.length < MIN_FIXED_DIGITS) return tooBroad();
-  if (!ALL_ZEROS.test(digits.slice(prefix.length))) return fail('invalid_number', 'block does not map onto the numbering plan');
+  if (!ALL_ZEROS.test(digits.slice(prefix.length))) return fail('invalid_number', 'block does not fit the numbering plan');
   return { prefix, length: digits.length, cc, country: found, unallocated: false };
 }
 
