@@ -19,6 +19,11 @@
  *   computed for single numbers (a block's validity would mean testing every number in it).
  * - `country` for blocks comes from the zero-filled number, for prefixes from the calling code
  *   when not shared, else AsYouType's leading-digit guess; null when libphonenumber cannot tell.
+ * - Open prefixes keep their international digits as written; national ones lose their trunk
+ *   prefix through AsYouType (libphonenumber's reader for incomplete numbers).
+ * - URIs carry one number: tel: parameters are dropped (a global phone-context prefixes a local
+ *   number, a domain one leaves it national); sip:/sips: read the user part, with or without
+ *   `user=phone`.
  */
 // The core entry with the max metadata passed in: validity needs `max`, and unlike the `max`
 // entry's wrappers this behaves the same from ESM and CommonJS.
@@ -96,26 +101,21 @@ function possibleLengths(countryOrCode: string): number[] {
   return plan.numberingPlan?.possibleLengths() ?? [];
 }
 
-/** Longest national number any country sharing `cc` allows: the bound for open prefixes. */
-function maxNationalLength(cc: string): number {
-  let max = maxNsnCache.get(cc);
-  if (max === undefined) {
-    const owners = countriesOf(cc);
-    max = Math.max(0, ...(owners.length > 0 ? owners : [cc]).flatMap(possibleLengths));
-    maxNsnCache.set(cc, max);
-  }
-  return max;
+function memo<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = make()));
+  return value;
 }
 
-function iddPattern(country: CountryCode): RegExp {
-  let re = iddCache.get(country);
-  if (!re) {
+/** Longest national number any country sharing `cc` allows: the bound for open prefixes. */
+const maxNationalLength = (cc: string): number =>
+  memo(maxNsnCache, cc, () => Math.max(0, ...(countriesOf(cc).length > 0 ? countriesOf(cc) : [cc]).flatMap(possibleLengths)));
+
+const iddPattern = (country: CountryCode): RegExp =>
+  memo(iddCache, country, () => {
     plan.selectNumberingPlan(country);
-    re = new RegExp(`^(?:${plan.numberingPlan?.IDDPrefix() ?? '(?!)'})`);
-    iddCache.set(country, re);
-  }
-  return re;
-}
+    return new RegExp(`^(?:${plan.numberingPlan?.IDDPrefix() ?? '(?!)'})`);
+  });
 
 /** The digits after an IDD prefix, or null when `digits` does not start with one. */
 function stripIdd(digits: string, countries: CountryCode[]): string | null {
@@ -128,28 +128,24 @@ function stripIdd(digits: string, countries: CountryCode[]): string | null {
   return null;
 }
 
-/** The item's country (checked) and the partner's (checked only when used). */
-type Context = { item: CountryCode | undefined; partner: string | undefined };
+/** What the options mean here: the country national forms are read in (or why there is none), and whose IDD prefixes apply. */
+type Context = { national: CountryCode | Rejection; idd: CountryCode[] };
+
+// Shared by every call without a country, so frozen.
+const COUNTRY_REQUIRED = Object.freeze(fail('country_required', 'a national number needs a country (item or partner)'));
+const NO_OPTIONS: Context = { national: COUNTRY_REQUIRED, idd: [] };
 
 function contextOf(opts: NormalizeOptions | undefined): Context | Rejection {
-  const partner = opts?.defaultCountry ? opts.defaultCountry.toUpperCase() : undefined;
-  if (!opts?.country) return { item: undefined, partner };
-  // The item's country is part of the submission, so a bad one is rejected even for E.164 input.
-  const item = opts.country.toUpperCase();
-  return isCountry(item) ? { item, partner } : fail('unknown_country', `unknown country '${opts.country}'`);
-}
-
-/** The country national forms are read in: the item's, else the partner's. */
-function nationalCountry(ctx: Context): CountryCode | Rejection {
-  const c = ctx.item ?? ctx.partner;
-  if (c === undefined) return fail('country_required', 'a national number needs a country (item country or partner default)');
-  return isCountry(c) ? c : fail('unknown_country', `unknown country '${c}'`);
-}
-
-function iddCountries(ctx: Context): CountryCode[] {
-  const out: CountryCode[] = ctx.item ? [ctx.item] : [];
-  if (ctx.partner && ctx.partner !== ctx.item && isCountry(ctx.partner)) out.push(ctx.partner);
-  return out;
+  if (!opts) return NO_OPTIONS;
+  const item = opts.country?.toUpperCase() || undefined;
+  const partner = opts.defaultCountry?.toUpperCase() || undefined;
+  // The item's country is part of the submission, so a bad one is rejected even for E.164 input;
+  // the partner's only when a national form needs it.
+  if (item !== undefined && !isCountry(item)) return fail('unknown_country', `unknown country '${opts.country}'`);
+  const c = item ?? partner;
+  const national = c === undefined ? COUNTRY_REQUIRED : isCountry(c) ? c : fail('unknown_country', `unknown country '${c}'`);
+  const idd = [item, partner].filter((x, i, all): x is CountryCode => !!x && isCountry(x) && all.indexOf(x) === i);
+  return { national, idd };
 }
 
 /** A pattern read character by character: trailing `X`s or one trailing `*`, separators dropped. */
@@ -161,25 +157,15 @@ function isSeparator(c: number): boolean {
 }
 
 function scan(text: string): Scan | null {
-  let plus = false;
-  let digits = '';
-  let wild = 0;
-  let star = false;
+  let [plus, digits, wild, star] = [false, '', 0, false];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (wild > 0 || star) return null;
-      digits += text[i];
-    } else if (c === 88 || c === 120) {
-      if (star) return null;
-      wild++;
-    } else if (c === 42) {
-      if (star || wild > 0) return null;
-      star = true;
-    } else if (c === 43) {
-      if (plus || digits.length > 0 || wild > 0 || star) return null;
-      plus = true;
-    } else if (!isSeparator(c)) return null;
+    // Anything out of place (a digit after a wildcard, a second `*`, a late `+`) fails every branch.
+    if (c >= 48 && c <= 57 && wild === 0 && !star) digits += text[i];
+    else if ((c === 88 || c === 120) && !star) wild++;
+    else if (c === 42 && wild === 0 && !star) star = true;
+    else if (c === 43 && !plus && digits.length === 0 && wild === 0 && !star) plus = true;
+    else if (!isSeparator(c)) return null;
   }
   return digits.length > 0 ? { plus, digits, wild, star } : null;
 }
@@ -211,8 +197,7 @@ function nanpBlock(text: string, ctx: Context): { scan: Scan; country: CountryCo
   const m = NANP_BLOCK.exec(text);
   if (!m) return null;
   const lead = m[1] !== undefined;
-  const country = ctx.item ?? (ctx.partner && isCountry(ctx.partner) ? ctx.partner : undefined);
-  const nanp = country && countriesOf('1').includes(country) ? country : undefined;
+  const nanp = typeof ctx.national === 'string' && countriesOf('1').includes(ctx.national) ? ctx.national : undefined;
   if (!lead && !nanp) return null;
   const main = nanp ?? countriesOf('1')[0];
   if (main === undefined) return null;
@@ -247,13 +232,13 @@ function openPrefix(digits: string, country: string | undefined): One | Rejectio
 /** What libphonenumber says about one reading of a full number. */
 type Reading = { digits: string; cc: string; country: string | null; valid: boolean };
 
-const readingOf = (pn: PhoneNumber, valid: boolean): Reading => ({
-  digits: pn.number.slice(1),
-  cc: pn.countryCallingCode,
-  // A number valid as written in a shared calling code is valid in its main country (listed first).
-  country: pn.country ?? (valid ? countriesOf(pn.countryCallingCode)[0] : undefined) ?? null,
-  valid,
-});
+function readingOf(pn: PhoneNumber, valid: boolean): Reading {
+  const owners = countriesOf(pn.countryCallingCode);
+  // Read as written, a number has no country yet: it is the calling code's only one, or, when
+  // valid, the main one (listed first), as that is the plan it was validated against.
+  const country = pn.country ?? (valid || owners.length === 1 ? owners[0] : undefined) ?? null;
+  return { digits: pn.number.slice(1), cc: pn.countryCallingCode, country, valid };
+}
 
 /**
  * The reading of `+digits` to keep: as written when valid, else the first valid one of
@@ -314,11 +299,11 @@ function readOne(text: string, ctx: Context, patterns: boolean): One | Rejection
     if (!s) return fail('invalid_pattern', 'not a number, block, prefix or range');
     if (!patterns && (s.wild > 0 || s.star)) return fail('invalid_pattern', 'expected a single number, not a pattern');
   }
-  const international = s.plus ? s.digits : stripIdd(s.digits, iddCountries(ctx));
+  const international = s.plus ? s.digits : stripIdd(s.digits, ctx.idd);
   if (international !== null) {
     return s.star ? openPrefix(international, undefined) : fullNumber(`+${international}${'0'.repeat(s.wild)}`, s.wild, undefined);
   }
-  const national = country ?? nationalCountry(ctx);
+  const national = country ?? ctx.national;
   if (typeof national !== 'string') return national;
   if (!s.star) return fullNumber(s.digits + '0'.repeat(s.wild), s.wild, national);
   // Trunk prefixes of incomplete national numbers: AsYouType is libphonenumber's tool for those.

@@ -21,7 +21,9 @@ function keysOf(input: string, opts?: NormalizeOptions): string[] | string {
 /** Real, valid numbers of every country libphonenumber has an example for. */
 const EXAMPLES = getCountries().flatMap((c) => {
   const n = getExampleNumber(c, examples);
-  return n ? [{ country: c, digits: n.number.slice(1), cc: n.countryCallingCode }] : [];
+  return n
+    ? [{ country: c, digits: n.number.slice(1), cc: n.countryCallingCode, national: n.formatNational(), intl: n.formatInternational() }]
+    : [];
 });
 
 describe('normalizePattern accepts what partners send', () => {
@@ -34,6 +36,7 @@ describe('normalizePattern accepts what partners send', () => {
     ['(+92) 300/1234567', undefined, ['+923001234567']],
     ['  +923001234567\t', undefined, ['+923001234567']],
     ['+44 (0) 20 7946 0000', undefined, ['+442079460000']],
+    ['+92 (0)300 1234567', undefined, ['+923001234567']],
     // international (IDD) prefixes
     ['00923001234567', undefined, ['+923001234567']],
     ['00923001234567', PK, ['+923001234567']],
@@ -62,6 +65,7 @@ describe('normalizePattern accepts what partners send', () => {
     ['212-555-1', US, ['+12125551XXX']],
     ['212-555-12', US, ['+121255512XX']],
     ['212-555-123', { defaultCountry: 'US' }, ['+1212555123X']],
+    ['212-555-1XXX', US, ['+12125551XXX']],
     ['416-555-1', { country: 'CA' }, ['+14165551XXX']],
     ['+1 212-555-1', undefined, ['+12125551XXX']],
     ['+1 212-555-1XXX', undefined, ['+12125551XXX']],
@@ -291,6 +295,24 @@ describe('normalizePattern properties', () => {
           expect(b.prefix.startsWith(r.value.callingCode)).toBe(true);
           expect(b.prefix.length).toBeGreaterThanOrEqual(r.value.callingCode.length + 2);
         }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('is idempotent on realistic input: each accepted block normalizes back to itself', () => {
+    const realistic = fc
+      .tuple(fc.constantFrom(...EXAMPLES), fc.constantFrom('intl', 'national', 'idd'), fc.nat(6), fc.constantFrom('', 'X', '*', '0'))
+      .map(([e, form, cut, tail]): [string, NormalizeOptions] => {
+        const text = form === 'intl' ? e.intl : form === 'national' ? e.national : `00${e.digits}`;
+        const kept = cut === 0 ? text : text.slice(0, -cut) + (tail === '*' ? '*' : tail.repeat(cut));
+        return [kept, { country: e.country }];
+      });
+    fc.assert(
+      fc.property(realistic, ([input, opts]) => {
+        const r = normalizePattern(input, opts);
+        if (!r.ok) return;
+        for (const b of r.value.blocks) expect(keysOf(blockKey(b))).toEqual([blockKey(b)]);
       }),
       { numRuns: 3000 },
     );
