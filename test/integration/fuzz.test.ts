@@ -159,7 +159,7 @@ const validPattern = fc.oneof(
 const nastyText = fc.oneof(
   weirdText,
   fc.string({ unit: 'binary', maxLength: 60 }),
-  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\\', 'e'.repeat(2001), "'; drop table patterns; --", '$1', '%s%n').map((t) => JSON.parse(`"${t}"`) as string),
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\\', 'e'.repeat(2001), "'; drop table patterns; --", '$1', '%s%n'),
 );
 
 /** A field of an item: mostly well-shaped, sometimes anything at all. */
