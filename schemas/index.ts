@@ -5,3 +5,4 @@ export * from './indicators';
 export * from './patterns';
 export * from './feed';
 export * from './lookup';
+export * from './ws';

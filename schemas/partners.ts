@@ -4,7 +4,12 @@ import { Country, Role, Timestamp } from './common';
 /** `POST /v1/partners` body. */
 export const CreatePartner = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
     country: Country,
     roles: z.array(Role).min(1).max(3).transform((r) => [...new Set(r)]),
   })

@@ -63,3 +63,4 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
 export const PatternHistory = z
   .object({ patternId: z.string().uuid(), events: z.array(AuditEvent) })
   .openapi('PatternHistory');
+export type PatternHistory = z.infer<typeof PatternHistory>;

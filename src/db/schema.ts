@@ -71,7 +71,10 @@ export const reports = pgTable(
   (t) => [primaryKey({ columns: [t.patternId, t.partnerId] }), index('reports_partner_idx').on(t.partnerId)],
 );
 
-/** Every accepted indicator as it arrived (raw input kept), linked to the pattern it fed. */
+/**
+ * Every accepted indicator as it arrived, linked to the pattern it fed. `raw` is the item's JSON
+ * text, not jsonb: jsonb refuses \u0000 and reorders keys, and the raw input must be kept as sent.
+ */
 export const sightings = pgTable(
   'sightings',
   {
@@ -84,7 +87,7 @@ export const sightings = pgTable(
     confidence: smallint('confidence').notNull(),
     observedAt: ts('observed_at'),
     receivedAt: ts('received_at').notNull(),
-    raw: jsonb('raw').notNull(),
+    raw: text('raw').notNull(),
   },
   (t) => [index('sightings_pattern_idx').on(t.patternId)],
 );

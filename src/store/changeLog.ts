@@ -81,16 +81,19 @@ export interface StoredChange {
   op: 'upsert' | 'remove';
   state: Pattern;
   prev: FilterView | null;
+  /** When the writing transaction started (epoch ms): the start of the fan-out delay. */
+  committedAt: number;
 }
 
 /** Change rows with `after < seq <= upTo`, in seq order, at most `limit`. */
 export async function readChanges(db: Executor, after: number, upTo: number, limit: number): Promise<StoredChange[]> {
-  const found = await rows<{ seq: unknown; op: 'upsert' | 'remove'; state: Pattern; prev: FilterView | null }>(
+  const found = await rows<{ seq: unknown; op: 'upsert' | 'remove'; state: Pattern; prev: FilterView | null; at: unknown }>(
     db,
-    sql`select seq, op, state, prev from changes where seq > ${after} and seq <= ${upTo} order by seq limit ${limit}`,
+    sql`select seq, op, state, prev, (extract(epoch from committed_at) * 1000)::float8 as at
+        from changes where seq > ${after} and seq <= ${upTo} order by seq limit ${limit}`,
   );
   // toPattern puts the fields back in contract order (jsonb does not keep it) and fixes number types.
-  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: toPattern(r.state as PatternRow), prev: r.prev }));
+  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: toPattern(r.state as PatternRow), prev: r.prev, committedAt: Number(r.at) }));
 }
 
 /** Deletes change rows committed before `cutoff`, keeping at least the head row; returns the new pruned-through seq. */

@@ -124,7 +124,7 @@ async function insertSightings(tx: Executor, cmd: IntakeCommand, byKey: Map<stri
       category: s.category,
       confidence: s.confidence ?? cmd.rules.defaultConfidence,
       observedAt: s.observedAt,
-      raw: item.raw,
+      raw: JSON.stringify(item.raw),
     })),
   );
   if (payload.length === 0) return;
@@ -133,7 +133,7 @@ async function insertSightings(tx: Executor, cmd: IntakeCommand, byKey: Map<stri
     select "patternId", ${cmd.partnerId}::uuid, ${cmd.batchId}::uuid, "itemIndex", category, confidence, "observedAt",
            ${cmd.now}::timestamptz, raw
     from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, "itemIndex" int, category text, confidence smallint, "observedAt" timestamptz, raw jsonb)`);
+      as t("patternId" uuid, "itemIndex" int, category text, confidence smallint, "observedAt" timestamptz, raw text)`);
 }
 
 async function insertAudit(tx: Executor, cmd: IntakeCommand, outcome: BatchOutcome, byKey: Map<string, Pattern>): Promise<void> {

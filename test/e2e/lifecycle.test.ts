@@ -22,7 +22,7 @@ describe('the hub as a process on embedded PGlite', () => {
     const key = /operator API key: (\S+)/.exec(first.stderr())![1]!;
     expect(readFileSync(join(dataDir, 'operator.key'), 'utf8').trim()).toBe(key);
 
-    const created = await (await call(first.base, '/v1/partners', key, { method: 'POST', body: JSON.stringify({ name: 'PK', country: 'PK', roles: ['submitter', 'subscriber'] }) })).json();
+    const created = await (await call(first.base, '/v1/partners', key, { method: 'POST', body: JSON.stringify({ name: 'PK', country: 'PK', roles: ['submitter', 'subscriber'] }) })).json() as any;
     const indicators = Array.from({ length: 10_000 }, (_, i) => ({ pattern: `+92300${String(5_000_000 + i)}`, category: 'wangiri' }));
     // A long poll and a large submission are in flight when SIGTERM arrives.
     const poll = call(first.base, '/v1/feed/changes?since=999999&wait=30', created.apiKey).catch((e: Error) => e);
@@ -33,7 +33,7 @@ describe('the hub as a process on embedded PGlite', () => {
     first.child.kill('SIGTERM');
     const res = await submission;
     expect(res.status).toBe(200);
-    const answer = await res.json();
+    const answer = await res.json() as any;
     expect(answer.summary.created).toBe(10_000);
     console.log(`drained the submission ${Date.now() - started} ms after SIGTERM`);
     expect(await first.exited).toBe(0);
@@ -44,10 +44,10 @@ describe('the hub as a process on embedded PGlite', () => {
     const second = await spawnHub({ HUB_DATA_DIR: dataDir });
     running.push(second);
     expect(second.stderr()).toContain(`operator API key: ${key}`);
-    const snap = await (await call(second.base, '/v1/feed/snapshot', created.apiKey)).json();
+    const snap = await (await call(second.base, '/v1/feed/snapshot', created.apiKey)).json() as any;
     expect(snap.seq).toBe(answer.seq);
     expect(snap.patterns).toHaveLength(10_000);
-    const look = await (await call(second.base, '/v1/lookup?number=%2B923005000123', created.apiKey)).json();
+    const look = await (await call(second.base, '/v1/lookup?number=%2B923005000123', created.apiKey)).json() as any;
     expect(look.matches.map((m: { key: string }) => m.key)).toEqual(['+923005000123']);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);

@@ -48,7 +48,7 @@ describe('401 and 403', () => {
       const res = await t.request(path, { ...(init as RequestInit), headers });
       expect(res.status, path).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect((await res.json()).code).toBe('unauthorized');
+      expect((await res.json() as any).code).toBe('unauthorized');
     }
   });
 
@@ -65,16 +65,16 @@ describe('401 and 403', () => {
     for (const [key, path, init] of cases) {
       const res = await t.request(path, { ...init, key });
       expect(res.status, path).toBe(403);
-      expect((await res.json()).code).toBe('forbidden');
+      expect((await res.json() as any).code).toBe('forbidden');
     }
   });
 
   it('operators onboard partners and see their feed positions', async () => {
     const res = await t.request('/v1/partners', { ...json({ name: 'GB Mobile', country: 'gb', roles: ['subscriber', 'subscriber'] }), key: t.operatorKey });
     expect(res.status).toBe(201);
-    const created = await res.json();
+    const created = await res.json() as any;
     expect(created).toMatchObject({ name: 'GB Mobile', country: 'GB', roles: ['subscriber'] });
-    const list = await (await t.request('/v1/partners', { key: t.operatorKey })).json();
+    const list = await (await t.request('/v1/partners', { key: t.operatorKey })).json() as any;
     const mine = list.partners.find((p: { id: string }) => p.id === created.id);
     expect(mine).toMatchObject({ ackedSeq: 0, connected: 0, disabled: false, lag: list.head });
   });
@@ -82,7 +82,7 @@ describe('401 and 403', () => {
   it('a bad partner body is 400 with the fields named', async () => {
     const res = await t.request('/v1/partners', { ...json({ name: '', country: 'Pakistan', roles: ['king'] }), key: t.operatorKey });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.code).toBe('invalid_request');
     expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['country', 'name', 'roles.0']);
   });

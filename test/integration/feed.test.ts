@@ -17,11 +17,11 @@ afterAll(async () => {
 async function submit(key: string, indicators: unknown[]): Promise<IntakeResponse> {
   const res = await t.request('/v1/indicators', { ...json({ indicators }), key });
   expect(res.status).toBe(200);
-  return (await res.json()) as IntakeResponse;
+  return (await res.json() as any) as IntakeResponse;
 }
 const changes = async (query: string, key = sub.key) => {
   const res = await t.request(`/v1/feed/changes?${query}`, { key });
-  return { status: res.status, body: (await res.json()) as ChangesResponse & { code?: string } };
+  return { status: res.status, body: (await res.json() as any) as ChangesResponse & { code?: string } };
 };
 
 describe('snapshot', () => {
@@ -31,7 +31,7 @@ describe('snapshot', () => {
       { pattern: '+92300222XXXX', category: 'irsf' },
       { pattern: '+92300223*', category: 'robocall' },
     ]);
-    const asJson = (await (await t.request('/v1/feed/snapshot', { key: sub.key })).json()) as Snapshot;
+    const asJson = (await (await t.request('/v1/feed/snapshot', { key: sub.key })).json() as any) as Snapshot;
     const res = await t.request('/v1/feed/snapshot', { key: sub.key, headers: { accept: 'application/x-ndjson' } });
     expect(res.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
@@ -144,7 +144,7 @@ describe('visibility on every channel', () => {
       { pattern: '+923002260003', category: 'wangiri', tlp: 'clear' },
     ]);
     const hidden = ['+923002260001', '+923002260002'];
-    const snap = (await (await t.request('/v1/feed/snapshot', { key: sub.key })).json()) as Snapshot;
+    const snap = (await (await t.request('/v1/feed/snapshot', { key: sub.key })).json() as any) as Snapshot;
     expect(snap.patterns.map((p) => p.key)).toContain('+923002260003');
     expect(snap.patterns.map((p) => p.key)).not.toEqual(expect.arrayContaining([hidden[0]]));
     expect(snap.patterns.map((p) => p.key)).not.toEqual(expect.arrayContaining([hidden[1]]));
@@ -153,9 +153,9 @@ describe('visibility on every channel', () => {
     const { body: opBody } = await changes(`since=${r.seq - 3}`, opSub.key);
     expect(opBody.changes.map((c) => c.pattern.key)).toEqual(['+923002260001', '+923002260002', '+923002260003']);
     await t.hub.tail.waitFor(r.seq - 1, 5000);
-    const look = await (await t.request('/v1/lookup?number=%2B923002260001', { key: sub.key })).json();
+    const look = await (await t.request('/v1/lookup?number=%2B923002260001', { key: sub.key })).json() as any;
     expect(look).toMatchObject({ verdict: 'allow', matches: [] });
-    const opLook = await (await t.request('/v1/lookup?number=%2B923002260001', { key: opSub.key })).json();
+    const opLook = await (await t.request('/v1/lookup?number=%2B923002260001', { key: opSub.key })).json() as any;
     expect(opLook.matches).toHaveLength(1);
     const read = await t.request(`/v1/patterns/${r.results[0]!.patterns![0]!.id}`, { key: sub.key });
     expect(read.status).toBe(404);

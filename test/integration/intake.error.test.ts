@@ -13,7 +13,7 @@ afterAll(async () => {
 
 async function problemOf(res: Response) {
   expect(res.headers.get('content-type')).toContain('application/problem+json');
-  return (await res.json()) as { status: number; code: string; title: string };
+  return (await res.json() as any) as { status: number; code: string; title: string };
 }
 
 describe('intake: malformed envelopes are problem+json and change nothing', () => {
@@ -27,11 +27,11 @@ describe('intake: malformed envelopes are problem+json and change nothing', () =
     ['a CSV with an unclosed quote', 'text/csv', 'pattern,category\n"+923001234567,wangiri\n', 400, 'invalid_request'],
     ['an unsupported content type', 'application/xml', '<indicators/>', 415, 'unsupported_media_type'],
   ])('%s', async (_name, type, body, status, code) => {
-    const before = await (await t.request('/v1/feed/changes?since=0&limit=1', { key: submitter.key })).json();
+    const before = await (await t.request('/v1/feed/changes?since=0&limit=1', { key: submitter.key })).json() as any;
     const res = await t.request('/v1/indicators', { method: 'POST', key: submitter.key, headers: { 'content-type': type }, body });
     expect(res.status).toBe(status);
     expect((await problemOf(res)).code).toBe(code);
-    const after = await (await t.request('/v1/feed/changes?since=0&limit=1', { key: submitter.key })).json();
+    const after = await (await t.request('/v1/feed/changes?since=0&limit=1', { key: submitter.key })).json() as any;
     expect(after).toEqual(before);
   });
 
@@ -77,7 +77,7 @@ describe('every rejection code, item by item', () => {
   ])('item %# is rejected', async (item, code) => {
     const res = await t.request('/v1/indicators', { ...json({ indicators: [item] }), key: submitter.key });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.results[0].status).toBe('rejected');
     expect(body.results[0].error.code).toBe(code);
     expect(body.results[0].error.message).toEqual(expect.any(String));
@@ -86,9 +86,9 @@ describe('every rejection code, item by item', () => {
   it('country_required when neither the item nor the partner gives a country for a national number', async () => {
     // The operator key belongs to a partner of country ZZ (none): it may not submit, so use a ZZ submitter.
     const res0 = await t.request('/v1/partners', { ...json({ name: 'nowhere', country: 'ZZ', roles: ['submitter'] }), key: t.operatorKey });
-    const { apiKey } = await res0.json();
+    const { apiKey } = await res0.json() as any;
     const res = await t.request('/v1/indicators', { ...json({ indicators: [{ pattern: '0300 1234567', category: 'wangiri' }] }), key: apiKey });
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.results[0].error.code).toBe('country_required');
   });
 });

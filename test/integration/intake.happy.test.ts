@@ -14,7 +14,7 @@ afterAll(async () => {
 async function submit(key: string, indicators: unknown[], headers: Record<string, string> = {}) {
   const init = json({ indicators });
   const res = await t.request('/v1/indicators', { ...init, key, headers: { ...(init.headers as object), ...headers } });
-  return { status: res.status, body: (await res.json()) as IntakeResponse, headers: res.headers };
+  return { status: res.status, body: (await res.json() as any) as IntakeResponse, headers: res.headers };
 }
 
 describe('intake: mixed batches', () => {
@@ -49,12 +49,12 @@ describe('intake: mixed batches', () => {
 
   it('a batch of only bad items is answered 200 with every item rejected and changes nothing', async () => {
     const p = await t.partner();
-    const before = await (await t.request('/v1/feed/snapshot', { key: p.key })).json();
+    const before = await (await t.request('/v1/feed/snapshot', { key: p.key })).json() as any;
     const { status, body } = await submit(p.key, [{ pattern: '', category: 'wangiri' }, { category: 'wangiri' }, 42]);
     expect(status).toBe(200);
     expect(body.summary.rejected).toBe(3);
     expect(body.seq).toBe(before.seq);
-    const after = await (await t.request('/v1/feed/snapshot', { key: p.key })).json();
+    const after = await (await t.request('/v1/feed/snapshot', { key: p.key })).json() as any;
     expect(after).toEqual(before);
   });
 
@@ -79,7 +79,7 @@ describe('intake: dedup and corroboration across partners', () => {
     const ids = new Set([r1, r2, r3, r4].map((r) => r.body.results[0]!.patterns![0]!.id));
     expect(ids.size).toBe(1);
     const id = [...ids][0]!;
-    const detail = (await (await t.request(`/v1/patterns/${id}`, { key: t.operatorKey })).json()) as PatternDetail;
+    const detail = (await (await t.request(`/v1/patterns/${id}`, { key: t.operatorKey })).json() as any) as PatternDetail;
     expect(detail.key).toBe('+923007770001');
     expect(detail.reporters).toBe(3);
     expect(detail.categories).toEqual(['scam_call_center', 'wangiri']);
@@ -94,10 +94,10 @@ describe('intake: dedup and corroboration across partners', () => {
     const p = await t.partner();
     const first = await submit(p.key, [{ pattern: '+923007770002', category: 'robocall', confidence: 40, observedAt: '2026-01-01T00:00:00Z' }]);
     const id = first.body.results[0]!.patterns![0]!.id;
-    const before = (await (await t.request(`/v1/patterns/${id}`, { key: p.key })).json()) as PatternDetail;
+    const before = (await (await t.request(`/v1/patterns/${id}`, { key: p.key })).json() as any) as PatternDetail;
     const again = await submit(p.key, [{ pattern: '+923007770002', category: 'robocall', confidence: 40 }]);
     expect(again.body.results[0]!.status).toBe('duplicate');
-    const after = (await (await t.request(`/v1/patterns/${id}`, { key: p.key })).json()) as PatternDetail;
+    const after = (await (await t.request(`/v1/patterns/${id}`, { key: p.key })).json() as any) as PatternDetail;
     expect(after.confidence).toBe(before.confidence);
     expect(after.reporters).toBe(1);
     expect(after.lastSeen > before.lastSeen).toBe(true);
@@ -107,7 +107,7 @@ describe('intake: dedup and corroboration across partners', () => {
   it('non-operators see reports without who made them', async () => {
     const p = await t.partner();
     const { body } = await submit(p.key, [{ pattern: '+923007770003', category: 'robocall' }]);
-    const detail = (await (await t.request(`/v1/patterns/${body.results[0]!.patterns![0]!.id}`, { key: p.key })).json()) as PatternDetail;
+    const detail = (await (await t.request(`/v1/patterns/${body.results[0]!.patterns![0]!.id}`, { key: p.key })).json() as any) as PatternDetail;
     expect(detail.reports).toHaveLength(1);
     expect(detail.reports[0]).not.toHaveProperty('partnerId');
     expect(detail.reports[0]).not.toHaveProperty('partnerName');
@@ -120,7 +120,7 @@ describe('intake: CSV and NDJSON', () => {
     const csv = 'pattern,category,confidence,country\n+923008880001,wangiri,70,\n0300 8880002,robocall,,PK\nbad,wangiri,,\n';
     const res = await t.request('/v1/indicators', { method: 'POST', key: p.key, headers: { 'content-type': 'text/csv' }, body: csv });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as IntakeResponse;
+    const body = (await res.json() as any) as IntakeResponse;
     expect(body.results.map((r) => r.status)).toEqual(['created', 'created', 'rejected']);
     expect(body.results[1]!.patterns![0]!.key).toBe('+923008880002');
   });
@@ -134,7 +134,7 @@ describe('intake: CSV and NDJSON', () => {
       JSON.stringify({ pattern: '+92300888XXXX', category: 'irsf' }),
     ].join('\n');
     const res = await t.request('/v1/indicators', { method: 'POST', key: p.key, headers: { 'content-type': 'application/x-ndjson' }, body: nd });
-    const body = (await res.json()) as IntakeResponse;
+    const body = (await res.json() as any) as IntakeResponse;
     expect(body.results.map((r) => [r.status, r.error?.code])).toEqual([
       ['created', undefined],
       ['rejected', 'invalid_json'],
@@ -148,12 +148,12 @@ describe('intake: Idempotency-Key', () => {
     const p = await t.partner();
     const items = [{ pattern: '+923009990001', category: 'wangiri' }, { pattern: 'junk', category: 'wangiri' }];
     const first = await submit(p.key, items, { 'idempotency-key': 'batch-0001' });
-    const head1 = (await (await t.request('/v1/feed/changes?since=0&limit=1', { key: p.key })).json()).next;
+    const head1 = (await (await t.request('/v1/feed/changes?since=0&limit=1', { key: p.key })).json() as any).next;
     const second = await submit(p.key, items, { 'idempotency-key': 'batch-0001' });
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
-    const detail = (await (await t.request(`/v1/patterns/${first.body.results[0]!.patterns![0]!.id}`, { key: t.operatorKey })).json()) as PatternDetail;
+    const detail = (await (await t.request(`/v1/patterns/${first.body.results[0]!.patterns![0]!.id}`, { key: t.operatorKey })).json() as any) as PatternDetail;
     expect(detail.reports[0]!.sightings).toBe(1);
     expect(head1).toBeLessThanOrEqual(first.body.seq);
   });
@@ -163,7 +163,7 @@ describe('intake: Idempotency-Key', () => {
     const items = [{ pattern: '+923009990002', category: 'wangiri' }];
     const answers = await Promise.all([1, 2, 3, 4].map(() => submit(p.key, items, { 'idempotency-key': 'race-1' })));
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
-    const detail = (await (await t.request(`/v1/patterns/${answers[0]!.body.results[0]!.patterns![0]!.id}`, { key: t.operatorKey })).json()) as PatternDetail;
+    const detail = (await (await t.request(`/v1/patterns/${answers[0]!.body.results[0]!.patterns![0]!.id}`, { key: t.operatorKey })).json() as any) as PatternDetail;
     expect(detail.reports[0]!.sightings).toBe(1);
   });
 
@@ -176,7 +176,7 @@ describe('intake: Idempotency-Key', () => {
       headers: { 'content-type': 'application/json', 'idempotency-key': 'k-1' },
     });
     expect(clash.status).toBe(422);
-    expect((await clash.json()).code).toBe('idempotency_key_reused');
+    expect((await clash.json() as any).code).toBe('idempotency_key_reused');
     const other = await submit(q.key, [{ pattern: '+923009990004', category: 'wangiri' }], { 'idempotency-key': 'k-1' });
     expect(other.body.results[0]!.status).toBe('created');
   });
@@ -190,7 +190,7 @@ describe('history', () => {
     await submit(a.key, [{ pattern: '+923001110001', category: 'wangiri' }]);
     const id = r.body.results[0]!.patterns![0]!.id;
     const res = await t.request(`/v1/patterns/${id}/history`, { key: t.operatorKey });
-    const history = (await res.json()) as PatternHistory;
+    const history = (await res.json() as any) as PatternHistory;
     expect(history.events.map((e) => e.event)).toEqual(['created', 'corroborated', 'duplicate']);
     expect(history.events.map((e) => e.partnerId)).toEqual([a.id, b.id, a.id]);
     const seqs = history.events.map((e) => e.seq!);
@@ -200,11 +200,11 @@ describe('history', () => {
 
   it('keeps the raw input of every sighting', async () => {
     const p = await t.partner();
-    const raw = { pattern: '  +92 300 111 0002 ', category: 'wangiri', evidence: 'called 400 subscribers at 3am', ref: 'case-77' };
+    const raw = { pattern: '  +92 300 111 0002 ', category: 'wangiri', evidence: 'called 400 subscribers at 3am \u0000', ref: 'case-77', extra: { any: ['thing'] } };
     await submit(p.key, [raw]);
     const { rows } = await import('../../src/store/sql');
     const { sql } = await import('drizzle-orm');
-    const found = await rows<{ raw: unknown }>(t.database.db, sql`select raw from sightings s join patterns p on p.id = s.pattern_id where p.key = '+923001110002'`);
-    expect(found.map((f) => f.raw)).toEqual([raw]);
+    const found = await rows<{ raw: string }>(t.database.db, sql`select raw from sightings s join patterns p on p.id = s.pattern_id where p.key = '+923001110002'`);
+    expect(found.map((f) => JSON.parse(f.raw))).toEqual([raw]);
   });
 });

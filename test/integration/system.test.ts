@@ -11,14 +11,14 @@ afterAll(async () => {
 
 describe('system endpoints', () => {
   it('healthz and readyz answer without a key', async () => {
-    expect(await (await t.request('/healthz')).json()).toEqual({ status: 'ok' });
+    expect(await (await t.request('/healthz')).json() as any).toEqual({ status: 'ok' });
     const ready = await t.request('/readyz');
     expect(ready.status).toBe(200);
-    expect((await ready.json()).status).toBe('ready');
+    expect((await ready.json() as any).status).toBe('ready');
   });
 
   it('openapi.json is generated from the schemas and names every contract path', async () => {
-    const doc = await (await t.request('/openapi.json')).json();
+    const doc = await (await t.request('/openapi.json')).json() as any;
     expect(doc.openapi).toBe('3.1.0');
     for (const path of ['/v1/partners', '/v1/indicators', '/v1/patterns/{id}', '/v1/patterns/{id}/history', '/v1/lookup', '/v1/feed/snapshot', '/v1/feed/changes', '/healthz', '/readyz']) {
       expect(doc.paths, path).toHaveProperty([path]);
@@ -46,6 +46,6 @@ describe('system endpoints', () => {
     const res = await t.request('/v2/nothing');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect((await res.json()).code).toBe('not_found');
+    expect((await res.json() as any).code).toBe('not_found');
   });
 });

@@ -27,7 +27,7 @@ const filterArb: fc.Arbitrary<FeedFilter> = fc.record(
   { requiredKeys: [] },
 );
 
-function toPattern(s: fc.RecordValue<{ key: string } & Record<string, unknown>>, seq: number): Pattern {
+function toPattern(s: { key: string } & Record<string, unknown>, seq: number): Pattern {
   return {
     id: s.key, key: s.key, kind: 'number', prefix: s.key.slice(1), length: 12, firstSeen: '', lastSeen: '', validUntil: null,
     reporters: 1, unallocated: false, seq, ...(s as object),

@@ -89,7 +89,7 @@ CREATE TABLE "sightings" (
 	"confidence" smallint NOT NULL,
 	"observed_at" timestamp with time zone,
 	"received_at" timestamp with time zone NOT NULL,
-	"raw" jsonb NOT NULL
+	"raw" text NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "reports" ADD CONSTRAINT "reports_pattern_id_patterns_id_fk" FOREIGN KEY ("pattern_id") REFERENCES "public"."patterns"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
