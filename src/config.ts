@@ -18,6 +18,9 @@ export const ConfigSchema = z.object({
   HUB_MAX_BATCH_ITEMS: intFromEnv(10_000, 1, 100_000),
   HUB_SHUTDOWN_GRACE_MS: intFromEnv(10_000, 0, 600_000),
   HUB_DB_POOL_SIZE: intFromEnv(10, 1, 200),
+  HUB_WS_MAX_BUFFER_BYTES: intFromEnv(4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  HUB_WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 600_000),
+  HUB_WS_POSITION_MS: intFromEnv(5_000, 50, 600_000),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

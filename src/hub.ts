@@ -1,11 +1,15 @@
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import type { Database } from './db/client';
 import { PrefixMatcher } from './domain/matcher';
+import { FeedHub } from './feed/hub';
 import { ChangeTail } from './feed/tail';
+import { attachFeedServer } from './feed/ws';
 import { PartnerKeyCache } from './http/auth';
 import { createMetrics } from './http/metrics';
 import type { HubSettings } from './routes/deps';
+import { notifyPartnerChange, PARTNERS_CHANNEL } from './store/partners';
 
 export interface HubOptions {
   database: Database;
@@ -22,14 +26,29 @@ export interface Hub {
   app: ReturnType<typeof createApp>;
   tail: ChangeTail;
   matcher: PrefixMatcher;
+  feeds: FeedHub;
   keys: PartnerKeyCache;
+  /** Serves the WebSocket feed on this HTTP server's port. */
+  attach(server: Server): void;
   stop(): Promise<void>;
 }
 
 /** Builds a hub node: loads the live patterns into the matcher, starts tailing, wires the app. */
 export async function startHub(opts: HubOptions): Promise<Hub> {
+  const { database, log, settings } = opts;
   const matcher = new PrefixMatcher();
-  const tail = new ChangeTail(opts.database, { log: opts.log, pollMs: opts.tailPollMs });
+  const metrics = createMetrics(() => matcher.size, opts.processMetrics ?? true);
+  const tail = new ChangeTail(database, { log, pollMs: opts.tailPollMs });
+  const feeds = new FeedHub({
+    database,
+    tail,
+    log,
+    metrics: metrics.feed,
+    maxBufferedBytes: settings.wsMaxBufferedBytes,
+    positionEveryMs: settings.wsPositionMs,
+    snapshotChunk: 1000,
+    ackFlushMs: 1000,
+  });
   tail.add({
     onSnapshot: (_seq, patterns) => {
       matcher.clear();
@@ -42,19 +61,41 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       }
     },
   });
+  tail.add(feeds);
   await tail.start();
-  const keys = new PartnerKeyCache(opts.database.db);
-  const metrics = createMetrics(() => matcher.size, opts.processMetrics ?? true);
+  const keys = new PartnerKeyCache(database.db);
+  // Any node may disable a partner: every node forgets its cached key and closes its feeds.
+  const unlisten = await database.listen(PARTNERS_CHANNEL, (partnerId) => {
+    keys.clear();
+    feeds.closePartner(partnerId);
+  });
   const app = createApp({
-    database: opts.database,
+    database,
     tail,
     matcher,
     metrics,
-    log: opts.log,
+    log,
     keys,
-    settings: opts.settings,
+    settings,
     clock: opts.clock ?? (() => new Date()),
-    connectedFeeds: () => 0,
+    connectedFeeds: (id) => feeds.connectedCount(id),
+    announcePartnerChange: (id) => notifyPartnerChange(database.db, id),
   });
-  return { app, tail, matcher, keys, stop: () => tail.stop() };
+  const servers: { close(): void }[] = [];
+  return {
+    app,
+    tail,
+    matcher,
+    feeds,
+    keys,
+    attach(server) {
+      servers.push(attachFeedServer(server, { hub: feeds, keys, log, maxMessageBytes: 16 * 1024, heartbeatMs: settings.wsHeartbeatMs }));
+    },
+    async stop() {
+      await feeds.stop();
+      for (const s of servers) s.close();
+      await unlisten().catch(() => {});
+      await tail.stop();
+    },
+  };
 }

@@ -23,10 +23,18 @@ async function main(): Promise<void> {
   const hub = await startHub({
     database,
     log,
-    settings: { maxBodyBytes: config.HUB_MAX_BODY_BYTES, maxBatchItems: config.HUB_MAX_BATCH_ITEMS, rules: DEFAULT_TRUST_RULES },
+    settings: {
+      maxBodyBytes: config.HUB_MAX_BODY_BYTES,
+      maxBatchItems: config.HUB_MAX_BATCH_ITEMS,
+      rules: DEFAULT_TRUST_RULES,
+      wsMaxBufferedBytes: config.HUB_WS_MAX_BUFFER_BYTES,
+      wsHeartbeatMs: config.HUB_WS_HEARTBEAT_MS,
+      wsPositionMs: config.HUB_WS_POSITION_MS,
+    },
   });
   const stopMaintenance = startMaintenance(database, { retentionDays: config.HUB_FEED_RETENTION_DAYS, log });
   const server = serve({ fetch: hub.app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
+  hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -44,7 +52,7 @@ async function main(): Promise<void> {
     stopMaintenance();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await hub.stop(); // ends long polls at once, so draining does not wait for them
+    await hub.stop(); // closes WebSocket feeds (1001) and ends long polls, so draining does not wait for them
     const grace = setTimeout(() => server.closeAllConnections(), config.HUB_SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(grace);

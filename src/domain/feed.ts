@@ -45,3 +45,8 @@ export function viewChange(filter: FeedFilter, viewer: Viewer, c: ChangeRow): { 
   if (c.prev && selects(filter, viewer, c.prev)) return { seq: c.seq, op: 'remove', pattern: c.state };
   return null;
 }
+
+/** Equal keys select exactly the same patterns: one serialization (or one ETag) serves them all. */
+export function selectionKey(filter: FeedFilter, viewer: Viewer): string {
+  return JSON.stringify([filter.country?.slice().sort(), filter.category?.slice().sort(), filter.minConfidence ?? null, filter.action ?? null, viewer.isOperator]);
+}

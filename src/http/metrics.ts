@@ -1,8 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The hub's Prometheus metrics, on a registry of their own (one per app, so tests do not share). */
+/** Metrics of the WebSocket fan-out. */
+export interface FeedMetrics {
+  subscribers: Gauge;
+  messagesSent: Counter;
+  bytesSent: Counter;
+  fanoutDelay: Histogram;
+  slowConsumerCloses: Counter;
+}
+
 export interface HubMetrics {
   registry: Registry;
+  feed: FeedMetrics;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   indicatorsAccepted: Counter<'status'>;
   indicatorsRejected: Counter<'code'>;
@@ -34,6 +44,18 @@ export function createMetrics(activePatterns: () => number, withProcessMetrics =
       labelNames: ['code'],
       registers: [registry],
     }),
+    feed: {
+      subscribers: new Gauge({ name: 'hub_ws_subscribers', help: 'Open WebSocket feeds on this node', registers: [registry] }),
+      messagesSent: new Counter({ name: 'hub_ws_messages_sent_total', help: 'WebSocket messages sent', registers: [registry] }),
+      bytesSent: new Counter({ name: 'hub_ws_bytes_sent_total', help: 'WebSocket payload bytes sent', registers: [registry] }),
+      fanoutDelay: new Histogram({
+        name: 'hub_ws_fanout_delay_seconds',
+        help: 'From the commit of a change to its send to a live subscriber',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers: [registry],
+      }),
+      slowConsumerCloses: new Counter({ name: 'hub_ws_slow_consumer_closes_total', help: 'Feeds closed with 4008 (send buffer over its bound)', registers: [registry] }),
+    },
     patternsActive: new Gauge({
       name: 'hub_patterns_active',
       help: 'Live patterns (active or disputed) held by this node',

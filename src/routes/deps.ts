@@ -11,6 +11,10 @@ export interface HubSettings {
   maxBodyBytes: number;
   maxBatchItems: number;
   rules: TrustRules;
+  /** WebSocket feed: send-buffer bound (4008 past it), heartbeat and idle position intervals. */
+  wsMaxBufferedBytes: number;
+  wsHeartbeatMs: number;
+  wsPositionMs: number;
 }
 
 /** Everything the app needs, built by the runtime entry (no process.env inside the app). */
@@ -23,6 +27,8 @@ export interface AppDeps {
   keys: PartnerKeyCache;
   settings: HubSettings;
   clock: () => Date;
-  /** Open WebSocket feeds per partner on this node (filled by the WebSocket hub later). */
+  /** Open WebSocket feeds per partner on this node. */
   connectedFeeds: (partnerId: string) => number;
+  /** Tells every node that a partner changed (disabled: its feeds close at once). */
+  announcePartnerChange: (partnerId: string) => Promise<void>;
 }

@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChangesQuery, ChangesResponse, FeedFilterQuery, Snapshot, type FeedFilter } from '../../schemas/feed';
 import type { Pattern } from '../../schemas/patterns';
-import { selects, viewChange } from '../domain/feed';
+import { selectionKey, selects, viewChange } from '../domain/feed';
 import type { Viewer } from '../domain/visibility';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
@@ -134,6 +134,5 @@ function toFilter(q: { country?: string[] | undefined; category?: FeedFilter['ca
 }
 
 function filterTag(filter: FeedFilter, viewer: Viewer): string {
-  const canonical = JSON.stringify([filter.country?.slice().sort(), filter.category?.slice().sort(), filter.minConfidence, filter.action, viewer.isOperator]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(selectionKey(filter, viewer)).digest('base64url').slice(0, 16);
 }

@@ -84,3 +84,21 @@ export async function recordAck(db: Db, partnerId: string, seq: number): Promise
     .set({ ackedSeq: sql`greatest(${partners.ackedSeq}, ${seq})` })
     .where(eq(partners.id, partnerId));
 }
+
+/** The NOTIFY channel that tells every node a partner changed (payload: its id). */
+export const PARTNERS_CHANNEL = 'hub_partners';
+
+/** Disables or re-enables a partner; false when there is no such partner. */
+export async function setPartnerDisabled(db: Db, partnerId: string, disabled: boolean): Promise<PartnerRecord | null> {
+  const [row] = await db
+    .update(partners)
+    .set({ disabledAt: disabled ? sql`coalesce(${partners.disabledAt}, now())` : null })
+    .where(eq(partners.id, partnerId))
+    .returning();
+  return row ? toRecord(row) : null;
+}
+
+/** Wakes every node to drop what it holds about a partner. */
+export async function notifyPartnerChange(db: Db, partnerId: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${PARTNERS_CHANNEL}, ${partnerId})`);
+}

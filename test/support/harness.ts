@@ -19,7 +19,7 @@ export interface TestHub {
   request(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
   /** Onboards a partner through the API and returns its id and key. */
   partner(opts?: { roles?: Role[]; country?: string; name?: string }): Promise<{ id: string; key: string }>;
-  /** Listens on 127.0.0.1 (random port) and returns the base URL. */
+  /** Listens on 127.0.0.1 (random port), with the WebSocket feed, and returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -28,6 +28,9 @@ export interface TestHubOptions {
   maxBodyBytes?: number;
   maxBatchItems?: number;
   clock?: () => Date;
+  wsMaxBufferedBytes?: number;
+  wsHeartbeatMs?: number;
+  wsPositionMs?: number;
 }
 
 /** Starts a hub for one test file. */
@@ -42,6 +45,9 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
       maxBodyBytes: opts.maxBodyBytes ?? 16 * 1024 * 1024,
       maxBatchItems: opts.maxBatchItems ?? 10_000,
       rules: DEFAULT_TRUST_RULES,
+      wsMaxBufferedBytes: opts.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
+      wsHeartbeatMs: opts.wsHeartbeatMs ?? 30_000,
+      wsPositionMs: opts.wsPositionMs ?? 1_000,
     },
     clock: opts.clock,
     processMetrics: false,
@@ -73,6 +79,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     },
     async listen() {
       server = serve({ fetch: hub.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+      hub.attach(server);
       await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },

@@ -1,0 +1,113 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { ClientMessage, CLOSE_CODES } from '../../schemas/ws';
+import { authenticateKey, bearerKey, type PartnerKeyCache } from '../http/auth';
+import { HubError, problem } from '../http/errors';
+import type { FeedHub, FeedSocket } from './hub';
+
+/** The WebSocket feed's path. */
+export const FEED_WS_PATH = '/v1/feed/ws';
+
+export interface FeedServerOptions {
+  hub: FeedHub;
+  keys: PartnerKeyCache;
+  log: Logger;
+  /** Client messages larger than this are refused (error, then close 4400). */
+  maxMessageBytes: number;
+  /** Ping interval; a peer that has not answered the previous ping is terminated. */
+  heartbeatMs: number;
+}
+
+/**
+ * Serves `/v1/feed/ws` on the HTTP server's port. The API key is checked before the upgrade
+ * completes: a missing or wrong key is answered 401 (a wrong role 403) as plain HTTP.
+ */
+export function attachFeedServer(server: Server, opts: FeedServerOptions): { close(): void } {
+  // Frames past maxPayload are cut by ws itself; ours is a friendlier, lower bound.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxMessageBytes * 4, 64 * 1024) });
+  const alive = new WeakSet<WebSocket>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== FEED_WS_PATH) return refuse(socket, new HubError('not_found', `no WebSocket at ${path}`));
+    authenticateKey(opts.keys, bearerKey(req.headers.authorization))
+      .then((partner) => {
+        if (!partner.roles.includes('subscriber')) throw new HubError('forbidden', 'the feed needs the role subscriber');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          alive.add(ws);
+          const viewer = { partnerId: partner.id, isOperator: partner.roles.includes('operator') };
+          const id = opts.hub.connect(adapt(ws), partner.id, viewer);
+          ws.on('pong', () => alive.add(ws));
+          ws.on('message', (data, isBinary) => onMessage(opts, ws, id, data, isBinary));
+          ws.on('close', () => opts.hub.disconnect(id));
+          ws.on('error', (err) => opts.log.debug({ err, partnerId: partner.id }, 'feed socket error'));
+        });
+      })
+      .catch((err: unknown) => refuse(socket, err instanceof HubError ? err : new HubError('unavailable')));
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, opts.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    close() {
+      clearInterval(heartbeat);
+      wss.close();
+    },
+  };
+}
+
+function onMessage(opts: FeedServerOptions, ws: WebSocket, id: number, data: RawData, isBinary: boolean): void {
+  const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+  const reject = (code: string, message: string) => {
+    ws.send(JSON.stringify({ type: 'error', code, message }));
+    ws.close(CLOSE_CODES.badMessage, code);
+    opts.hub.disconnect(id);
+  };
+  if (isBinary) return reject('bad_message', 'send JSON text frames');
+  if (size > opts.maxMessageBytes) return reject('message_too_large', `messages may be at most ${opts.maxMessageBytes} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString());
+  } catch {
+    return reject('bad_message', 'not JSON');
+  }
+  const msg = ClientMessage.safeParse(parsed);
+  if (!msg.success) {
+    const issue = msg.error.issues[0];
+    return reject('bad_message', issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a hub message');
+  }
+  opts.hub.handle(id, msg.data);
+}
+
+function adapt(ws: WebSocket): FeedSocket {
+  return {
+    send: (text) => ws.send(text),
+    sendAndWait: (text) => new Promise((resolve, reject) => ws.send(text, (err) => (err ? reject(err) : resolve()))),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    close: (code, reason) => ws.close(code, reason),
+  };
+}
+
+/** Answers a refused upgrade as plain HTTP problem+json, then drops the socket. */
+function refuse(socket: Duplex, err: HubError): void {
+  const body = JSON.stringify(problem(err.code, err.message));
+  const reason = err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : err.status === 404 ? 'Not Found' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${err.status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `${err.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}Connection: close\r\n\r\n${body}`,
+  );
+}
