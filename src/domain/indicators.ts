@@ -44,7 +44,7 @@ export function prepareIndicator(index: number, raw: unknown, partnerCountry: st
   }
   const input = parsed.data;
   const validUntil = input.validUntil ? new Date(input.validUntil).toISOString() : null;
-  if (validUntil && validUntil <= now) return reject(index, 'invalid_field', 'validUntil: is in the past');
+  if (validUntil && Date.parse(validUntil) <= Date.parse(now)) return reject(index, 'invalid_field', 'validUntil: is in the past');
   const normalized = normalizePattern(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partnerCountry) });
   if (!normalized.ok) return reject(index, normalized.code, normalized.message);
   const { blocks, country, unallocated } = normalized.value;

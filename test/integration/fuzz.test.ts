@@ -12,7 +12,7 @@ import { startTestHub, type TestHub } from '../support/harness';
  * sunk by its bad items. Runs on whichever database the harness picks.
  */
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 /** A request that takes this long means something waits (a long poll it should not do) or hangs. */
 const REQUEST_BOUND_MS = 5000;
 
@@ -155,6 +155,11 @@ const validPattern = fc.oneof(
   fc.integer({ min: 0, max: 9_999_999 }).map((n) => `0305${String(n).padStart(7, '0')}`),
 );
 
+/** Numbers in the notations partners use, for lookups. */
+const validNumber = fc
+  .tuple(fc.integer({ min: 0, max: 9_999_999 }), fc.constantFrom('+92300', '+92 300 ', '0092300', '0300', 'tel:+92300', '+1202555'))
+  .map(([n, lead]) => lead + String(n).padStart(lead.startsWith('+1') ? 4 : 7, '0'));
+
 /** Text that breaks storage more often than parsing: NUL, lone surrogates, odd dates. */
 const nastyText = fc.oneof(
   weirdText,
@@ -166,7 +171,7 @@ const nastyText = fc.oneof(
 const fieldOf = <T>(typical: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: typical }, { weight: 1, arbitrary: nastyText }, { weight: 1, arbitrary: json });
 
 /** Every optional field of an indicator, each one possibly broken. */
-const fieldsArb = fc.record(
+const brokenFields = fc.record(
   {
     confidence: fieldOf(fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double(), fc.constantFrom('50', ' 7 ', '1e2', '0x10', '', 'NaN', '9'.repeat(400)))),
     country: fieldOf(fc.constantFrom('PK', 'pk', 'US', 'GB', 'IN', 'ZZ', 'XX', 'AA', 'P1', 'ПК', '')),
@@ -177,17 +182,44 @@ const fieldsArb = fc.record(
     tlp: fieldOf(fc.constantFrom(...TLPS, 'RED', 'white', '')),
     ref: fieldOf(fc.string({ maxLength: 40 })),
     unparsable: fieldOf(fc.string({ maxLength: 10 })),
-    'x-extra': json,
   },
   { requiredKeys: [] },
 );
 
-/** One submitted item: most are acceptable with odd extras, so the odd values reach storage. */
+/** ISO timestamps the contract accepts, from the edges of the calendar (year 0, year 9999, odd offsets). */
+const edgeDate = fc.oneof(
+  fc.constantFrom(
+    '0000-01-01T00:00:00Z', '0001-01-01T00:00:00+14:00', '0001-01-01T00:00:00Z', '1582-10-10T00:00:00Z', '1900-02-28T23:59:59.999-12:00',
+    '1970-01-01T00:00:00Z', '2038-01-19T03:14:08Z', '2999-12-31T23:59:59+00:00', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59-14:00',
+  ),
+  fc.date({ noInvalidDate: true, min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z') }).map((d) => d.toISOString()),
+);
+
+/** Optional fields that all pass validation, carrying the values most likely to trip storage. */
+const storableFields = fc.record(
+  {
+    confidence: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom('1', '100', ' 42 ')),
+    country: fc.constantFrom('PK', 'pk'),
+    observedAt: edgeDate,
+    validUntil: edgeDate.filter((d) => d > '2100'),
+    evidence: nastyText.filter((t) => t.length <= 2000),
+    originCarrier: nastyText.filter((t) => t.length <= 200),
+    tlp: fc.constantFrom(...TLPS),
+    ref: nastyText.filter((t) => t.length <= 200),
+    // Unknown fields are ignored, but the raw item is kept with them.
+    note: fc.oneof(nastyText, json),
+    // A field whose name is NUL: JSON allows it, PostgreSQL text and jsonb do not.
+    [String.fromCharCode(0)]: nastyText,
+  },
+  { requiredKeys: [] },
+);
+
+/** One submitted item: many are acceptable with odd extras, so the odd values reach storage. */
 const itemArb = fc.oneof(
   {
-    weight: 5,
+    weight: 4,
     arbitrary: fc
-      .tuple(validPattern, fc.constantFrom(...CATEGORIES), fieldsArb)
+      .tuple(validPattern, fc.constantFrom(...CATEGORIES), storableFields)
       .map(([pattern, category, fields]) => ({ pattern, category, ...fields })),
   },
   {
@@ -196,7 +228,7 @@ const itemArb = fc.oneof(
       .tuple(
         fieldOf(fc.oneof(numberish, validPattern, nastyText)),
         fieldOf(fc.constantFrom(...CATEGORIES, 'WANGIRI', 'fraud', ' wangiri')),
-        fieldsArb,
+        brokenFields,
         fc.boolean(),
         fc.boolean(),
       )
@@ -409,14 +441,37 @@ function longPolls(value: string): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 60;
 }
 
+/** Mostly a well-formed value, sometimes an edge or garbage one. */
+const mostly = (valid: fc.Arbitrary<string>, odd: fc.Arbitrary<string>) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: odd });
+
+/** The parameters the pull endpoints know, each mostly valid and sometimes an edge value. */
+const knownParams = fc.record(
+  {
+    since: mostly(fc.integer({ min: 0, max: 60 }).map(String), numericEdge),
+    limit: mostly(fc.integer({ min: 1, max: 2000 }).map(String), numericEdge),
+    wait: mostly(fc.constantFrom('0', '00', '-0', ' 0 '), numericEdge),
+    country: mostly(fc.constantFrom('PK', 'pk,gb', 'US,PK,IN', ''), listValue),
+    category: mostly(fc.constantFrom(...CATEGORIES, 'wangiri,irsf', 'robocall,,other'), listValue),
+    minConfidence: mostly(fc.integer({ min: 0, max: 100 }).map(String), numericEdge),
+    action: mostly(fc.constantFrom('block', 'flag'), weirdText),
+    number: mostly(validPattern, fc.oneof(numberish, weirdText)),
+  },
+  { requiredKeys: ['since'] },
+);
+
 /** A query string, percent-encoded properly or written raw (malformed escapes and all). */
 const queryArb = fc
-  .tuple(fc.array(fc.tuple(queryKey, queryValue, fc.boolean()), { maxLength: 7 }), fc.constantFrom('&', '&&', ';'))
-  .map(([pairs, sep]) =>
-    pairs
-      .map(([k, v, raw]) => {
+  .tuple(
+    knownParams.map((p) => Object.entries(p)),
+    fc.oneof({ weight: 2, arbitrary: fc.constant([] as [string, string][]) }, { weight: 1, arbitrary: fc.array(fc.tuple(queryKey, queryValue), { minLength: 1, maxLength: 4 }) }),
+    fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    fc.constantFrom('&', '&', '&', '&&', ';'),
+  )
+  .map(([known, random, rawFlags, sep]) =>
+    [...known, ...random]
+      .map(([k, v], i) => {
         const value = k === 'wait' && longPolls(v) ? '0' : v;
-        return raw ? `${k.replace(/[#&=?]/g, '')}=${value.replace(/[#&?]/g, '')}` : `${encode(k)}=${encode(value)}`;
+        return rawFlags[i % rawFlags.length] ? `${k.replace(/[#&=?]/g, '')}=${value.replace(/[#&?]/g, '')}` : `${encode(k)}=${encode(value)}`;
       })
       .join(sep),
   );
@@ -429,7 +484,12 @@ function wouldLongPoll(url: string): boolean {
 }
 
 describe('fuzzed pulls never give a 5xx', () => {
-  const readerKey = () => fc.constantFrom(keys.subscriber, keys.both, keys.operator, keys.submitter, 'not-a-key-but-long-enough');
+  // Mostly keys that may read, so most requests get past auth to the query parsing and the store.
+  const readerKey = () =>
+    fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(keys.subscriber, keys.both) },
+      { weight: 1, arbitrary: fc.constantFrom(keys.operator, keys.submitter, 'not-a-key-but-long-enough') },
+    );
 
   it('GET /v1/feed/changes with random queries', async () => {
     await fc.assert(
@@ -477,7 +537,15 @@ describe('fuzzed pulls never give a 5xx', () => {
   it('GET /v1/lookup with random numbers and countries', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(queryArb, fc.tuple(fc.oneof(numberish, weirdText), fc.option(fc.oneof(fc.constantFrom('PK', 'us', 'XX', 'ZZ', ''), weirdText), { nil: undefined })).map(([n, c]) => `number=${encode(n)}${c === undefined ? '' : `&country=${encode(c)}`}`)),
+        fc.oneof(
+          { weight: 1, arbitrary: queryArb },
+          {
+            weight: 3,
+            arbitrary: fc
+              .tuple(fc.oneof(validNumber, validNumber, validPattern, numberish, weirdText), fc.option(mostly(fc.constantFrom('PK', 'us', 'GB', 'XX', 'ZZ'), weirdText), { nil: undefined }))
+              .map(([n, c]) => `number=${encode(n)}${c === undefined ? '' : `&country=${encode(c)}`}`),
+          },
+        ),
         readerKey(),
         async (query, key) => {
           const res = await send(`/v1/lookup?${query}`, { key });

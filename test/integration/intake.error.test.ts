@@ -74,6 +74,9 @@ describe('every rejection code, item by item', () => {
     [{ pattern: '+923001234567', category: 'wangiri', tlp: 'purple' }, 'invalid_field'],
     [{ pattern: '+923001234567', category: 'wangiri', validUntil: '2001-01-01T00:00:00Z' }, 'invalid_field'],
     [{ pattern: '+923001234567', category: 'wangiri', evidence: 'x'.repeat(2001) }, 'invalid_field'],
+    [{ pattern: '+923001234567', category: 'wangiri', observedAt: '0000-01-01T00:00:00Z' }, 'invalid_field'],
+    [{ pattern: '+923001234567', category: 'wangiri', observedAt: '9999-12-31T23:59:59-14:00' }, 'invalid_field'],
+    [{ pattern: '+923001234567', category: 'wangiri', observedAt: 'yesterday' }, 'invalid_field'],
   ])('item %# is rejected', async (item, code) => {
     const res = await t.request('/v1/indicators', { ...json({ indicators: [item] }), key: submitter.key });
     expect(res.status).toBe(200);
