@@ -38,7 +38,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const { database, log, settings } = opts;
   const matcher = new PrefixMatcher();
   const metrics = createMetrics(() => matcher.size, opts.processMetrics ?? true);
-  const tail = new ChangeTail(database, { log, pollMs: opts.tailPollMs });
+  const tail = new ChangeTail(database, { log, pollMs: opts.tailPollMs, onRead: (n) => metrics.feed.logRowsRead.inc(n) });
   const feeds = new FeedHub({
     database,
     tail,

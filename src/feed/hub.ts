@@ -28,7 +28,7 @@ export interface FeedHubOptions {
   tail: ChangeTail;
   log: Logger;
   metrics: FeedMetrics;
-  /** A subscriber whose queued bytes pass this is closed with 4008. */
+  /** A subscriber whose queued bytes pass this is closed with 4008 (before the next message is queued). */
   maxBufferedBytes: number;
   /** Idle subscribers get a `position` message this often. */
   positionEveryMs: number;
@@ -229,11 +229,13 @@ export class FeedHub implements TailListener {
       const v = viewChange(sub.filter, sub.viewer, r);
       if (v) changes.push(v);
     }
-    return { text: changes.length ? JSON.stringify({ type: 'changes', seq: head, changes }) : '', count: changes.length };
+    if (changes.length === 0) return { text: '', count: 0 };
+    this.opts.metrics.messagesSerialized.inc();
+    return { text: JSON.stringify({ type: 'changes', seq: head, changes }), count: changes.length };
   }
 
   #sendLive(sub: Subscriber, text: string, committedAt: number): void {
-    if (sub.socket.bufferedAmount + text.length > this.opts.maxBufferedBytes) return this.#tooSlow(sub);
+    if (sub.socket.bufferedAmount > this.opts.maxBufferedBytes) return this.#tooSlow(sub);
     sub.socket.send(text);
     sub.toldSeq = sub.seq;
     this.opts.metrics.messagesSent.inc();
@@ -261,7 +263,7 @@ export class FeedHub implements TailListener {
   #send(sub: Subscriber, msg: object): void {
     if (isClosed(sub)) return;
     const text = JSON.stringify(msg);
-    if (sub.socket.bufferedAmount + text.length > this.opts.maxBufferedBytes) return this.#tooSlow(sub);
+    if (sub.socket.bufferedAmount > this.opts.maxBufferedBytes) return this.#tooSlow(sub);
     sub.socket.send(text);
     this.opts.metrics.messagesSent.inc();
     this.opts.metrics.bytesSent.inc(text.length);

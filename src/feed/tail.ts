@@ -17,6 +17,8 @@ export interface TailOptions {
   /** A wake-up even without a notification, so a lost NOTIFY only delays. */
   pollMs?: number;
   pageSize?: number;
+  /** Counts rows read from the log (a metric). */
+  onRead?: (rows: number) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export class ChangeTail {
     const pageSize = this.opts.pageSize ?? 1000;
     for (;;) {
       const page = await readChanges(this.database.db, this.#position, Number.MAX_SAFE_INTEGER, pageSize);
+      this.opts.onRead?.(page.length);
       if (page.length === 0 || this.#stopped) return;
       this.#position = page[page.length - 1]!.seq;
       for (const l of this.#listeners) l.onChanges(page, this.#position);

@@ -3,6 +3,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The hub's Prometheus metrics, on a registry of their own (one per app, so tests do not share). */
 /** Metrics of the WebSocket fan-out. */
 export interface FeedMetrics {
+  /** Change rows this node read from the log (once each, whatever the number of subscribers). */
+  logRowsRead: Counter;
+  /** `changes` messages serialized (once per distinct filter and batch, not per socket). */
+  messagesSerialized: Counter;
   subscribers: Gauge;
   messagesSent: Counter;
   bytesSent: Counter;
@@ -45,6 +49,8 @@ export function createMetrics(activePatterns: () => number, withProcessMetrics =
       registers: [registry],
     }),
     feed: {
+      logRowsRead: new Counter({ name: 'hub_feed_log_rows_read_total', help: 'Change-log rows read by this node\'s tail', registers: [registry] }),
+      messagesSerialized: new Counter({ name: 'hub_ws_messages_serialized_total', help: 'Change messages serialized for live feeds', registers: [registry] }),
       subscribers: new Gauge({ name: 'hub_ws_subscribers', help: 'Open WebSocket feeds on this node', registers: [registry] }),
       messagesSent: new Counter({ name: 'hub_ws_messages_sent_total', help: 'WebSocket messages sent', registers: [registry] }),
       bytesSent: new Counter({ name: 'hub_ws_bytes_sent_total', help: 'WebSocket payload bytes sent', registers: [registry] }),

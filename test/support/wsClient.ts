@@ -76,6 +76,15 @@ export class WsSubscriber {
     });
   }
 
+  /** Stops reading from the socket (a stalled switch); `resume` reads again. */
+  pause(): void {
+    this.ws?.pause();
+  }
+
+  resume(): void {
+    this.ws?.resume();
+  }
+
   close(): void {
     this.ws?.close();
   }
