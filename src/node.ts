@@ -30,6 +30,10 @@ async function main(): Promise<void> {
       wsMaxBufferedBytes: config.HUB_WS_MAX_BUFFER_BYTES,
       wsHeartbeatMs: config.HUB_WS_HEARTBEAT_MS,
       wsPositionMs: config.HUB_WS_POSITION_MS,
+      rateLimits: {
+        intake: { perSecond: config.HUB_RATE_INTAKE_PER_SEC, burst: config.HUB_RATE_INTAKE_BURST },
+        lookup: { perSecond: config.HUB_RATE_LOOKUP_PER_SEC, burst: config.HUB_RATE_LOOKUP_BURST },
+      },
     },
   });
   const stopMaintenance = startMaintenance(database, { retentionDays: config.HUB_FEED_RETENTION_DAYS, log });

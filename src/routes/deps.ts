@@ -15,6 +15,13 @@ export interface HubSettings {
   wsMaxBufferedBytes: number;
   wsHeartbeatMs: number;
   wsPositionMs: number;
+  /** Per partner and node: requests per second and burst, on intake and on lookup. */
+  rateLimits: { intake: RateSetting; lookup: RateSetting };
+}
+
+export interface RateSetting {
+  perSecond: number;
+  burst: number;
 }
 
 /** Everything the app needs, built by the runtime entry (no process.env inside the app). */

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { IntakeRequest, IntakeResponse, type ItemResult } from '../../schemas/indicators';
 import { prepareIndicator, type AcceptedItem, type ItemRejection } from '../domain/indicators';
 import { requireRole } from '../http/auth';
+import { RateLimiter, rateLimit } from '../http/rateLimit';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
 import { intakeFormat, parseIntakeBody } from '../http/intakeBody';
@@ -35,7 +36,7 @@ const intakeRoute = createRoute({
   },
   responses: {
     200: jsonBody(IntakeResponse, 'per-item results; one bad item never sinks the batch'),
-    ...problems('invalid_request', 'invalid_json', 'empty_batch', 'unauthorized', 'forbidden', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_reused'),
+    ...problems('invalid_request', 'invalid_json', 'empty_batch', 'unauthorized', 'forbidden', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_reused', 'rate_limited'),
   },
 });
 
@@ -48,6 +49,7 @@ export function indicatorRoutes(deps: AppDeps) {
   app.post(
     '/v1/indicators',
     requireRole(deps.keys, 'submitter'),
+    rateLimit(new RateLimiter(deps.settings.rateLimits.intake.perSecond, deps.settings.rateLimits.intake.burst), 'intake'),
     bodyLimit({
       maxSize: deps.settings.maxBodyBytes,
       onError: () => {

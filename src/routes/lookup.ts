@@ -5,6 +5,7 @@ import { decideVerdict } from '../domain/verdict';
 import { normalizeNumber } from '../domain/numbers';
 import { canSee } from '../domain/visibility';
 import { requireRole } from '../http/auth';
+import { RateLimiter, rateLimit } from '../http/rateLimit';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
 import type { AppDeps } from './deps';
@@ -14,15 +15,16 @@ import { viewerOf } from './viewer';
 /** Lookup from the in-memory matcher: no table scan per request. */
 export function lookupRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
+  const limiter = new RateLimiter(deps.settings.rateLimits.lookup.perSecond, deps.settings.rateLimits.lookup.burst);
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/lookup',
       summary: 'The verdict for a number and every visible pattern that covers it, longest prefix first',
       security: bearer,
-      middleware: [requireRole(deps.keys)] as const,
+      middleware: [requireRole(deps.keys), rateLimit(limiter, 'lookup')] as const,
       request: { query: LookupQuery },
-      responses: { 200: jsonBody(LookupResponse, 'the verdict'), ...problems('invalid_request', 'invalid_number', 'unauthorized') },
+      responses: { 200: jsonBody(LookupResponse, 'the verdict'), ...problems('invalid_request', 'invalid_number', 'unauthorized', 'rate_limited') },
     }),
     (c) => {
       const q = c.req.valid('query');

@@ -7,6 +7,7 @@ import type { Database } from '../../src/db/client';
 import { DEFAULT_TRUST_RULES } from '../../src/domain/trust';
 import { generateApiKey, hashApiKey } from '../../src/http/apiKeys';
 import { startHub, type Hub } from '../../src/hub';
+import type { HubSettings } from '../../src/routes/deps';
 import { ensureOperatorKey } from '../../src/store/partners';
 import { openTestDatabase } from './db';
 
@@ -31,6 +32,7 @@ export interface TestHubOptions {
   wsMaxBufferedBytes?: number;
   wsHeartbeatMs?: number;
   wsPositionMs?: number;
+  rateLimits?: HubSettings['rateLimits'];
 }
 
 /** Starts a hub for one test file. */
@@ -48,6 +50,8 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
       wsMaxBufferedBytes: opts.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
       wsHeartbeatMs: opts.wsHeartbeatMs ?? 30_000,
       wsPositionMs: opts.wsPositionMs ?? 1_000,
+      // Generous by default: most tests are not about limits.
+      rateLimits: opts.rateLimits ?? { intake: { perSecond: 10_000, burst: 10_000 }, lookup: { perSecond: 100_000, burst: 100_000 } },
     },
     clock: opts.clock,
     processMetrics: false,
