@@ -67,6 +67,8 @@ export const reports = pgTable(
     sightings: integer('sightings').notNull(),
     firstSeen: ts('first_seen').notNull(),
     lastSeen: ts('last_seen').notNull(),
+    /** The partner holds this number and declared it do-not-originate. */
+    dno: boolean('dno').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.patternId, t.partnerId] }), index('reports_partner_idx').on(t.partnerId)],
 );
@@ -134,4 +136,59 @@ export const idempotencyKeys = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.partnerId, t.key] }), index('idempotency_created_idx').on(t.createdAt)],
+);
+
+/** A partner's challenge of a pattern; while any is open the pattern is at most `flag`. */
+export const disputes = pgTable(
+  'disputes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    patternId: uuid('pattern_id').notNull().references(() => patterns.id),
+    partnerId: uuid('partner_id').notNull().references(() => partners.id),
+    reason: text('reason').notNull(),
+    /** open, revoked (the dispute was right), restored (it was not), superseded (the pattern was revoked otherwise). */
+    status: text('status').notNull(),
+    note: text('note'),
+    resolvedBy: uuid('resolved_by'),
+    createdAt: ts('created_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [index('disputes_pattern_idx').on(t.patternId, t.status)],
+);
+
+/** Certified legitimate numbers (call centres, BPOs): indicators that overlap them are held. */
+export const allowlistEntries = pgTable('allowlist_entries', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  pattern: text('pattern').notNull(),
+  holder: text('holder').notNull(),
+  certificate: text('certificate').notNull(),
+  validUntil: ts('valid_until'),
+  createdBy: uuid('created_by').notNull(),
+  createdAt: ts('created_at').notNull(),
+  removedAt: ts('removed_at'),
+});
+
+/** The canonical blocks of an allowlist entry. */
+export const allowlistBlocks = pgTable(
+  'allowlist_blocks',
+  {
+    entryId: uuid('entry_id').notNull().references(() => allowlistEntries.id),
+    prefix: text('prefix').notNull(),
+    length: smallint('length'),
+  },
+  (t) => [primaryKey({ columns: [t.entryId, t.prefix] })],
+);
+
+/** Number ranges a partner holds (recorded by operators); it may declare DNO inside them. */
+export const holdings = pgTable(
+  'holdings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    partnerId: uuid('partner_id').notNull().references(() => partners.id),
+    pattern: text('pattern').notNull(),
+    prefix: text('prefix').notNull(),
+    length: smallint('length'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('holdings_partner_idx').on(t.partnerId)],
 );

@@ -2,7 +2,8 @@ import type { Category, Tlp } from '../../schemas/common';
 import type { ItemStatus } from '../../schemas/indicators';
 import type { Pattern } from '../../schemas/patterns';
 import { blockKey, blockKind, type Block } from './blocks';
-import { combineConfidence, decideAction, type TrustRules } from './trust';
+import { settlePattern, type PatternFacts } from './lifecycle';
+import { reportConfidence, type TrustRules } from './trust';
 import { mostOpenTlp } from './visibility';
 
 /** What one partner has said about one pattern, counted once however often it repeats. */
@@ -14,12 +15,15 @@ export interface ReportState {
   sightings: number;
   firstSeen: string;
   lastSeen: string;
+  /** The partner holds the number and declared it do-not-originate. */
+  dno: boolean;
 }
 
-/** A pattern with every partner's report on it. */
+/** A pattern with every partner's report on it, and the facts that bound its status. */
 export interface PatternRecord {
   pattern: Pattern;
   reports: Map<string, ReportState>;
+  facts: Omit<PatternFacts, 'now'>;
 }
 
 /** One canonical block of one accepted indicator. */
@@ -33,6 +37,8 @@ export interface Sighting {
   unallocated: boolean;
   observedAt: string | null;
   validUntil: string | null;
+  /** A holder's do-not-originate declaration (POST /v1/dno), not a fraud report. */
+  dno?: boolean;
 }
 
 /** The result of applying a partner's batch to the patterns it touches. */
@@ -52,6 +58,8 @@ export interface ApplyContext {
   now: string;
   rules: TrustRules;
   newId: () => string;
+  /** Whether a new pattern's block overlaps an allowlisted entry (it is then held). */
+  allowlisted: (block: Block) => boolean;
 }
 
 const STRENGTH = { duplicate: 0, corroborated: 1, created: 2 } as const;
@@ -69,7 +77,7 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
     if (!record) {
       const current = existing.get(key);
       out.before.set(key, current ? current.pattern : null);
-      record = current ? { pattern: current.pattern, reports: new Map(current.reports) } : undefined;
+      record = current ? { pattern: current.pattern, reports: new Map(current.reports), facts: current.facts } : undefined;
     }
     const { next, outcome } = applySighting(record, s, ctx);
     out.touched.set(key, next);
@@ -82,21 +90,27 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
 
 function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: ApplyContext) {
   const seenAt = s.observedAt && s.observedAt < ctx.now ? s.observedAt : ctx.now;
-  const stated = s.confidence ?? ctx.rules.defaultConfidence;
+  const evidence = s.dno ? 100 : reportConfidence(s.confidence ?? ctx.rules.defaultConfidence, s.category, ctx.rules);
   const reports = record ? record.reports : new Map<string, ReportState>();
   const mine = reports.get(ctx.partnerId);
   const outcome = !record ? 'created' : mine ? 'duplicate' : 'corroborated';
   reports.set(ctx.partnerId, {
     partnerId: ctx.partnerId,
-    confidence: Math.max(mine?.confidence ?? 0, stated),
+    confidence: Math.max(mine?.confidence ?? 0, evidence),
     categories: union(mine?.categories ?? [], [s.category]),
     tlp: mine ? mostOpenTlp([mine.tlp, s.tlp]) : s.tlp,
     sightings: (mine?.sightings ?? 0) + 1,
     firstSeen: mine && mine.firstSeen < seenAt ? mine.firstSeen : seenAt,
     lastSeen: mine && mine.lastSeen > seenAt ? mine.lastSeen : seenAt,
+    dno: (mine?.dno ?? false) || s.dno === true,
   });
   const base = record?.pattern ?? newPattern(s, ctx, seenAt);
-  return { next: { pattern: derivePattern(base, reports, s, ctx.rules), reports }, outcome } as const;
+  const facts = record?.facts ?? { openDisputes: 0, allowlisted: ctx.allowlisted(s.block) };
+  // A sighting keeps the pattern valid for its category's period (or the date it gives), never shorter.
+  const until = s.validUntil ?? new Date(Date.parse(ctx.now) + ctx.rules.validityDays[s.category] * 86_400_000).toISOString();
+  const validUntil = base.validUntil && base.validUntil > until ? base.validUntil : until;
+  const pattern = settlePattern({ ...base, validUntil }, [...reports.values()], { ...facts, now: ctx.now }, ctx.rules);
+  return { next: { pattern, reports, facts }, outcome } as const;
 }
 
 function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
@@ -118,27 +132,6 @@ function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
     lastSeen: seenAt,
     validUntil: null,
     seq: 0,
-  };
-}
-
-/** Recomputes everything that follows from the reports, so the state never drifts from them. */
-function derivePattern(base: Pattern, reports: Map<string, ReportState>, s: Sighting, rules: TrustRules): Pattern {
-  const all = [...reports.values()];
-  const categories = union(...all.map((r) => r.categories)).sort() as Category[];
-  const confidence = combineConfidence(all.map((r) => r.confidence), rules);
-  const reporters = all.length;
-  const validUntil = !s.validUntil ? base.validUntil : !base.validUntil || s.validUntil > base.validUntil ? s.validUntil : base.validUntil;
-  return {
-    ...base,
-    categories,
-    confidence,
-    reporters,
-    action: decideAction({ confidence, reporters, categories }, rules),
-    status: base.status === 'expired' ? 'active' : base.status,
-    tlp: mostOpenTlp(all.map((r) => r.tlp)),
-    firstSeen: all.reduce((m, r) => (r.firstSeen < m ? r.firstSeen : m), base.firstSeen),
-    lastSeen: all.reduce((m, r) => (r.lastSeen > m ? r.lastSeen : m), base.lastSeen),
-    validUntil,
   };
 }
 

@@ -4,12 +4,12 @@ import type { Pattern } from '../../schemas/patterns';
 import type { Db } from '../db/client';
 import { blockKey } from '../domain/blocks';
 import type { AcceptedItem } from '../domain/indicators';
-import { applyBatch, type BatchOutcome, type PatternRecord, type ReportState, type Sighting } from '../domain/sightings';
+import { applyBatch, type BatchOutcome, type Sighting } from '../domain/sightings';
 import type { TrustRules } from '../domain/trust';
 import { appendChanges, lockHead } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
-import { int, isoOf, rows, type Executor } from './sql';
+import { allowlistCheck, insertAudit, loadRecords, upsertReports } from './patternRecords';
+import type { Executor } from './sql';
 
 export interface IntakeCommand {
   partnerId: string;
@@ -43,12 +43,13 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
       if (earlier) return { answer: earlier, replayed: true };
     }
     const sightings = cmd.items.flatMap((i) => i.sightings);
-    const existing = await loadRecords(tx, [...new Set(sightings.map((s) => keyOf(s)))]);
+    const existing = await loadRecords(tx, { keys: [...new Set(sightings.map((s) => keyOf(s)))] }, cmd.now);
     const outcome = applyBatch(existing, sightings, {
       partnerId: cmd.partnerId,
       now: cmd.now,
       rules: cmd.rules,
       newId: randomUUID,
+      allowlisted: await allowlistCheck(tx, sightings.map((s) => s.block), cmd.now),
     });
     const keys = [...outcome.touched.keys()];
     const appended = await appendChanges(
@@ -57,9 +58,16 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
       keys.map((k) => ({ next: outcome.touched.get(k)!.pattern, before: outcome.before.get(k) ?? null })),
     );
     const byKey = new Map(appended.patterns.map((p) => [p.key, p]));
-    await upsertReports(tx, cmd.partnerId, keys.map((k) => ({ patternId: byKey.get(k)!.id, report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! })));
+    await upsertReports(tx, keys.map((k) => ({ patternId: byKey.get(k)!.id, report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! })));
     await insertSightings(tx, cmd, byKey);
-    await insertAudit(tx, cmd, outcome, byKey);
+    await insertAudit(
+      tx,
+      outcome.events.map((e) => {
+        const p = byKey.get(e.key)!;
+        return { patternId: p.id, partnerId: cmd.partnerId, event: auditEvent(e.outcome, p), seq: p.seq, detail: { batchId: cmd.batchId, itemIndex: e.index, state: p } };
+      }),
+      cmd.now,
+    );
     const patterns = new Map<number, { id: string; key: string }[]>();
     for (const item of cmd.items) {
       patterns.set(item.index, item.sightings.map((s) => ({ id: byKey.get(keyOf(s))!.id, key: keyOf(s) })));
@@ -74,46 +82,9 @@ function keyOf(s: Sighting): string {
   return blockKey(s.block);
 }
 
-async function loadRecords(tx: Executor, keys: string[]): Promise<Map<string, PatternRecord>> {
-  const out = new Map<string, PatternRecord>();
-  if (keys.length === 0) return out;
-  const found = await rows<PatternRow>(
-    tx,
-    sql`select ${PATTERN_COLUMNS} from patterns p
-        where p.key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb))`,
-  );
-  if (found.length === 0) return out;
-  const byId = new Map<string, PatternRecord>();
-  for (const r of found) {
-    const record = { pattern: toPattern(r), reports: new Map<string, ReportState>() };
-    out.set(r.key, record);
-    byId.set(r.id, record);
-  }
-  const reports = await rows<ReportState & { patternId: string; confidence: unknown; sightings: unknown }>(
-    tx,
-    sql`select pattern_id as "patternId", partner_id as "partnerId", confidence, categories, tlp, sightings,
-               ${sql.raw(isoOf('first_seen'))} as "firstSeen", ${sql.raw(isoOf('last_seen'))} as "lastSeen"
-        from reports where pattern_id in (select (jsonb_array_elements_text(${JSON.stringify([...byId.keys()])}::text::jsonb))::uuid)`,
-  );
-  for (const r of reports) {
-    const { patternId, ...report } = r;
-    byId.get(patternId)!.reports.set(r.partnerId, { ...report, confidence: int(r.confidence), sightings: int(r.sightings) });
-  }
-  return out;
-}
-
-async function upsertReports(tx: Executor, partnerId: string, list: { patternId: string; report: ReportState }[]): Promise<void> {
-  if (list.length === 0) return;
-  const payload = list.map(({ patternId, report }) => ({ ...report, patternId, partnerId }));
-  await tx.execute(sql`
-    insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen)
-    select "patternId", "partnerId", confidence, categories, tlp, sightings, "firstSeen", "lastSeen"
-    from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, "partnerId" uuid, confidence smallint, categories text[], tlp text, sightings int,
-           "firstSeen" timestamptz, "lastSeen" timestamptz)
-    on conflict (pattern_id, partner_id) do update set
-      confidence = excluded.confidence, categories = excluded.categories, tlp = excluded.tlp,
-      sightings = excluded.sightings, first_seen = excluded.first_seen, last_seen = excluded.last_seen`);
+/** A sighting of a pattern held by the allowlist is recorded as such, for the conflicts queue. */
+function auditEvent(outcome: string, p: Pattern): string {
+  return p.status === 'held' ? `${outcome}_held` : outcome;
 }
 
 async function insertSightings(tx: Executor, cmd: IntakeCommand, byKey: Map<string, { id: string }>): Promise<void> {
@@ -134,22 +105,4 @@ async function insertSightings(tx: Executor, cmd: IntakeCommand, byKey: Map<stri
            ${cmd.now}::timestamptz, raw
     from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
       as t("patternId" uuid, "itemIndex" int, category text, confidence smallint, "observedAt" timestamptz, raw text)`);
-}
-
-async function insertAudit(tx: Executor, cmd: IntakeCommand, outcome: BatchOutcome, byKey: Map<string, Pattern>): Promise<void> {
-  const payload = outcome.events.map((e) => {
-    const p = byKey.get(e.key)!;
-    return {
-      patternId: p.id,
-      event: e.outcome,
-      seq: p.seq,
-      detail: { batchId: cmd.batchId, itemIndex: e.index, state: p },
-    };
-  });
-  if (payload.length === 0) return;
-  await tx.execute(sql`
-    insert into audit_events (pattern_id, partner_id, event, seq, detail, at)
-    select "patternId", ${cmd.partnerId}::uuid, event, seq, detail, ${cmd.now}::timestamptz
-    from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, event text, seq bigint, detail jsonb)`);
 }

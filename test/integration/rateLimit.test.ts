@@ -20,7 +20,7 @@ describe('rate limits per partner', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     const limited = await send(a.key, 9);
     expect(limited.headers.get('retry-after')).toBe('1');
-    expect((await limited.json()).code).toBe('rate_limited');
+    expect(((await limited.json()) as { code: string }).code).toBe('rate_limited');
     expect((await send(b.key, 10)).status).toBe(200);
   });
 

@@ -5,7 +5,7 @@ import { DEFAULT_TRUST_RULES } from '../../src/domain/trust';
 
 const NOW = '2026-11-25T12:00:00.000Z';
 let ids = 0;
-const ctx = (partnerId: string, now = NOW) => ({ partnerId, now, rules: DEFAULT_TRUST_RULES, newId: () => `id-${++ids}` });
+const ctx = (partnerId: string, now = NOW) => ({ partnerId, now, rules: DEFAULT_TRUST_RULES, newId: () => `id-${++ids}`, allowlisted: () => false });
 const sighting = (over: Partial<Sighting> = {}): Sighting => ({
   index: 0,
   block: { prefix: '923001234567', length: 12 },

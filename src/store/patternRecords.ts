@@ -1,0 +1,120 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Pattern } from '../../schemas/patterns';
+import { blocksOverlap, type Block } from '../domain/blocks';
+import { settlePattern } from '../domain/lifecycle';
+import type { PatternRecord, ReportState } from '../domain/sightings';
+import type { TrustRules } from '../domain/trust';
+import { allowBlocksNear } from './allowlist';
+import { appendChanges } from './changeLog';
+import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
+import { int, isoOf, rows, type Executor } from './sql';
+
+const jsonList = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
+const uuidList = (values: readonly string[]) => sql`(select (jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))::uuid)`;
+
+/** A test of blocks against the active allowlist, loaded once for a set of blocks. */
+export async function allowlistCheck(tx: Executor, blocks: readonly Block[], now: string): Promise<(b: Block) => boolean> {
+  const near = await allowBlocksNear(tx, blocks, now);
+  return (b) => near.some((a) => blocksOverlap(a, b));
+}
+
+/** Patterns by key or id, with their reports, open disputes and allowlist standing. */
+export async function loadRecords(tx: Executor, by: { keys: readonly string[] } | { ids: readonly string[] }, now: string): Promise<Map<string, PatternRecord>> {
+  const out = new Map<string, PatternRecord>();
+  const list = 'keys' in by ? by.keys : by.ids;
+  if (list.length === 0) return out;
+  const where: SQL = 'keys' in by ? sql`p.key in ${jsonList(list)}` : sql`p.id in ${uuidList(list)}`;
+  const found = await rows<PatternRow>(tx, sql`select ${PATTERN_COLUMNS} from patterns p where ${where}`);
+  if (found.length === 0) return out;
+  const patterns = found.map(toPattern);
+  const ids = patterns.map((p) => p.id);
+  const [reports, disputes, allowlisted] = await Promise.all([
+    rows<ReportState & { patternId: string; confidence: unknown; sightings: unknown }>(
+      tx,
+      sql`select pattern_id as "patternId", partner_id as "partnerId", confidence, categories, tlp, sightings, dno,
+                 ${sql.raw(isoOf('first_seen'))} as "firstSeen", ${sql.raw(isoOf('last_seen'))} as "lastSeen"
+          from reports where pattern_id in ${uuidList(ids)}`,
+    ),
+    rows<{ patternId: string; open: unknown }>(
+      tx,
+      sql`select pattern_id as "patternId", count(*) as open from disputes
+          where status = 'open' and pattern_id in ${uuidList(ids)} group by pattern_id`,
+    ),
+    allowlistCheck(tx, patterns, now),
+  ]);
+  const open = new Map(disputes.map((d) => [d.patternId, int(d.open)]));
+  const byId = new Map<string, PatternRecord>();
+  for (const p of patterns) {
+    const record: PatternRecord = { pattern: p, reports: new Map(), facts: { openDisputes: open.get(p.id) ?? 0, allowlisted: allowlisted(p) } };
+    out.set(p.key, record);
+    byId.set(p.id, record);
+  }
+  for (const r of reports) {
+    const { patternId, ...report } = r;
+    byId.get(patternId)!.reports.set(r.partnerId, { ...report, confidence: int(r.confidence), sightings: int(r.sightings) });
+  }
+  return out;
+}
+
+/** Writes (inserts or updates) each partner's report on a pattern. */
+export async function upsertReports(tx: Executor, list: readonly { patternId: string; report: ReportState }[]): Promise<void> {
+  if (list.length === 0) return;
+  const payload = list.map(({ patternId, report }) => ({ ...report, patternId }));
+  await tx.execute(sql`
+    insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)
+    select "patternId", "partnerId", confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno
+    from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
+      as t("patternId" uuid, "partnerId" uuid, confidence smallint, categories text[], tlp text, sightings int,
+           "firstSeen" timestamptz, "lastSeen" timestamptz, dno boolean)
+    on conflict (pattern_id, partner_id) do update set
+      confidence = excluded.confidence, categories = excluded.categories, tlp = excluded.tlp,
+      sightings = excluded.sightings, first_seen = excluded.first_seen, last_seen = excluded.last_seen, dno = excluded.dno`);
+}
+
+/** One audit event. */
+export interface AuditWrite {
+  patternId: string;
+  partnerId: string | null;
+  event: string;
+  seq: number | null;
+  detail: Record<string, unknown>;
+}
+
+/** Appends audit events (in the transaction that made the change). */
+export async function insertAudit(tx: Executor, events: readonly AuditWrite[], now: string): Promise<void> {
+  if (events.length === 0) return;
+  await tx.execute(sql`
+    insert into audit_events (pattern_id, partner_id, event, seq, detail, at)
+    select "patternId", "partnerId", event, seq, detail, ${now}::timestamptz
+    from jsonb_to_recordset(${JSON.stringify(events)}::text::jsonb)
+      as t("patternId" uuid, "partnerId" uuid, event text, seq bigint, detail jsonb)`);
+}
+
+/**
+ * Re-derives each record's state from its reports and facts (after a revocation, a dispute, an
+ * allowlist change or the clock), and commits those that changed: pattern rows, change-log rows
+ * and one audit event each. The caller holds the head lock and passes the head.
+ */
+export async function resettle(
+  tx: Executor,
+  head: number,
+  records: readonly PatternRecord[],
+  ctx: { now: string; rules: TrustRules; event: string; partnerId: string | null; detail: Record<string, unknown> },
+): Promise<{ head: number; changed: Pattern[] }> {
+  const changes = records
+    .map((r) => ({ before: r.pattern, next: settlePattern(r.pattern, [...r.reports.values()], { ...r.facts, now: ctx.now }, ctx.rules) }))
+    .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.next));
+  const appended = await appendChanges(tx, head, changes);
+  await insertAudit(
+    tx,
+    appended.patterns.map((p, i) => ({
+      patternId: p.id,
+      partnerId: ctx.partnerId,
+      event: ctx.event,
+      seq: p.seq,
+      detail: { ...ctx.detail, from: { status: changes[i]!.before.status, action: changes[i]!.before.action }, state: p },
+    })),
+    ctx.now,
+  );
+  return { head: appended.head, changed: appended.patterns };
+}
