@@ -6,3 +6,4 @@ export * from './patterns';
 export * from './feed';
 export * from './lookup';
 export * from './ws';
+export * from './trust';

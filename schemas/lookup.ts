@@ -15,6 +15,10 @@ export const LookupResponse = z
     verdict: z.enum(VERDICTS),
     seq: z.number().int().openapi({ description: 'change-log position the answer reflects' }),
     matches: z.array(Pattern).openapi({ description: 'longest prefix first' }),
+    allowlisted: z
+      .object({ id: z.string().uuid(), holder: z.string(), certificate: z.string() })
+      .optional()
+      .openapi({ description: 'the certified legitimate entry covering the number (verdict allow)' }),
   })
   .openapi('LookupResponse');
 export type LookupResponse = z.infer<typeof LookupResponse>;

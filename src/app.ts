@@ -3,6 +3,9 @@ import { HubError, handleError, issuesToErrors, problemResponse } from './http/e
 import type { AppEnv } from './http/env';
 import { requestLog } from './http/requestLog';
 import type { AppDeps } from './routes/deps';
+import { allowlistRoutes } from './routes/allowlist';
+import { disputeRoutes } from './routes/disputes';
+import { dnoRoutes } from './routes/dno';
 import { feedRoutes } from './routes/feed';
 import { indicatorRoutes } from './routes/indicators';
 import { lookupRoutes } from './routes/lookup';
@@ -29,6 +32,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', patternRoutes(deps));
   app.route('/', lookupRoutes(deps));
   app.route('/', feedRoutes(deps));
+  app.route('/', disputeRoutes(deps));
+  app.route('/', allowlistRoutes(deps));
+  app.route('/', dnoRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a partner API key' });
   app.doc31('/openapi.json', {

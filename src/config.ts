@@ -21,6 +21,7 @@ export const ConfigSchema = z.object({
   HUB_WS_MAX_BUFFER_BYTES: intFromEnv(4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   HUB_WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 600_000),
   HUB_WS_POSITION_MS: intFromEnv(5_000, 50, 600_000),
+  HUB_SWEEP_MS: intFromEnv(60_000, 1000, 86_400_000),
   HUB_RATE_INTAKE_PER_SEC: intFromEnv(20, 1, 100_000),
   HUB_RATE_INTAKE_BURST: intFromEnv(40, 1, 100_000),
   HUB_RATE_LOOKUP_PER_SEC: intFromEnv(1000, 1, 1_000_000),

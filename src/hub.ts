@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import type { Database } from './db/client';
+import { AllowIndex } from './domain/allowIndex';
 import { PrefixMatcher } from './domain/matcher';
 import { FeedHub } from './feed/hub';
 import { ChangeTail } from './feed/tail';
@@ -9,6 +10,8 @@ import { attachFeedServer } from './feed/ws';
 import { PartnerKeyCache } from './http/auth';
 import { createMetrics } from './http/metrics';
 import type { HubSettings } from './routes/deps';
+import { runMaintenance, startMaintenance } from './maintenance';
+import { activeAllowBlocks, ALLOWLIST_CHANNEL, notifyAllowlistChange } from './store/allowlist';
 import { notifyPartnerChange, PARTNERS_CHANNEL } from './store/partners';
 
 export interface HubOptions {
@@ -19,6 +22,9 @@ export interface HubOptions {
   /** Prometheus process metrics; off in tests that build many hubs in one process. */
   processMetrics?: boolean;
   tailPollMs?: number;
+  /** Change-log retention, and how often expiry/pruning runs (0: only when `sweep()` is called). */
+  retentionDays?: number;
+  maintenanceMs?: number;
 }
 
 /** One running hub node over an open database: the app plus the parts that follow the change log. */
@@ -28,6 +34,9 @@ export interface Hub {
   matcher: PrefixMatcher;
   feeds: FeedHub;
   keys: PartnerKeyCache;
+  allow: AllowIndex;
+  /** Runs expiry, allowlist lapses and pruning now (it also runs every `maintenanceMs`). */
+  sweep(): Promise<{ expired: number; lapsed: number }>;
   /** Serves the WebSocket feed on this HTTP server's port. */
   attach(server: Server): void;
   stop(): Promise<void>;
@@ -64,6 +73,23 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   tail.add(feeds);
   await tail.start();
   const keys = new PartnerKeyCache(database.db);
+  const clock = opts.clock ?? (() => new Date());
+  const allow = new AllowIndex();
+  const reloadAllow = async () => allow.replace(await activeAllowBlocks(database.db, clock().toISOString()));
+  await reloadAllow();
+  const stopAllowListen = await database.listen(ALLOWLIST_CHANNEL, () => {
+    reloadAllow().catch((err: unknown) => log.warn({ err }, 'allowlist reload failed'));
+  });
+  const maintenance = { retentionDays: opts.retentionDays ?? 30, rules: settings.rules, log, clock };
+  const sweep = async () => {
+    const r = await runMaintenance(database, maintenance);
+    tail.wake();
+    await reloadAllow();
+    return r;
+  };
+  const stopMaintenance = opts.maintenanceMs
+    ? startMaintenance(database, { ...maintenance, everyMs: opts.maintenanceMs, onDone: () => void reloadAllow().catch(() => {}) })
+    : () => {};
   // Any node may disable a partner: every node forgets its cached key and closes its feeds.
   const unlisten = await database.listen(PARTNERS_CHANNEL, (partnerId) => {
     keys.clear();
@@ -77,7 +103,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     log,
     keys,
     settings,
-    clock: opts.clock ?? (() => new Date()),
+    clock,
+    allow,
+    allowlistChanged: async () => {
+      await reloadAllow();
+      await notifyAllowlistChange(database.db);
+    },
     connectedFeeds: (id) => feeds.connectedCount(id),
     announcePartnerChange: (id) => notifyPartnerChange(database.db, id),
   });
@@ -88,10 +119,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     matcher,
     feeds,
     keys,
+    allow,
+    sweep,
     attach(server) {
       servers.push(attachFeedServer(server, { hub: feeds, keys, log, maxMessageBytes: 16 * 1024, heartbeatMs: settings.wsHeartbeatMs }));
     },
     async stop() {
+      stopMaintenance();
+      await stopAllowListen().catch(() => {});
       await feeds.stop();
       for (const s of servers) s.close();
       await unlisten().catch(() => {});

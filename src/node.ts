@@ -6,7 +6,6 @@ import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
 import { DEFAULT_TRUST_RULES } from './domain/trust';
 import { startHub } from './hub';
-import { startMaintenance } from './maintenance';
 
 /** Node entry: configuration, database and migrations, HTTP server, graceful shutdown. */
 async function main(): Promise<void> {
@@ -23,6 +22,8 @@ async function main(): Promise<void> {
   const hub = await startHub({
     database,
     log,
+    retentionDays: config.HUB_FEED_RETENTION_DAYS,
+    maintenanceMs: config.HUB_SWEEP_MS,
     settings: {
       maxBodyBytes: config.HUB_MAX_BODY_BYTES,
       maxBatchItems: config.HUB_MAX_BATCH_ITEMS,
@@ -36,7 +37,6 @@ async function main(): Promise<void> {
       },
     },
   });
-  const stopMaintenance = startMaintenance(database, { retentionDays: config.HUB_FEED_RETENTION_DAYS, log });
   const server = serve({ fetch: hub.app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
@@ -53,7 +53,6 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'draining');
-    stopMaintenance();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await hub.stop(); // closes WebSocket feeds (1001) and ends long polls, so draining does not wait for them

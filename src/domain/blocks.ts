@@ -109,3 +109,10 @@ export function blocksOverlap(a: Block, b: Block): boolean {
 export function blockContains(b: Block, digits: string): boolean {
   return (b.length === null || digits.length === b.length) && digits.startsWith(b.prefix);
 }
+
+/** Whether every number of `inner` is also in `outer` (a DNO declaration inside a partner's holdings). */
+export function blockWithin(inner: Block, outer: Block): boolean {
+  if (!inner.prefix.startsWith(outer.prefix)) return false;
+  if (outer.length === null) return true;
+  return inner.length === outer.length;
+}

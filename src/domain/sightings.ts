@@ -106,9 +106,11 @@ function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: Appl
   });
   const base = record?.pattern ?? newPattern(s, ctx, seenAt);
   const facts = record?.facts ?? { openDisputes: 0, allowlisted: ctx.allowlisted(s.block) };
-  // A sighting keeps the pattern valid for its category's period (or the date it gives), never shorter.
+  // A sighting keeps the pattern valid for its category's period (or the date it gives), never
+  // shorter; a holder's DNO declaration stands until the holder revokes it.
   const until = s.validUntil ?? new Date(Date.parse(ctx.now) + ctx.rules.validityDays[s.category] * 86_400_000).toISOString();
-  const validUntil = base.validUntil && base.validUntil > until ? base.validUntil : until;
+  const dno = s.dno === true || reports.get(ctx.partnerId)!.dno;
+  const validUntil = dno || (record && base.validUntil === null) ? null : base.validUntil && base.validUntil > until ? base.validUntil : until;
   const pattern = settlePattern({ ...base, validUntil }, [...reports.values()], { ...facts, now: ctx.now }, ctx.rules);
   return { next: { pattern, reports, facts }, outcome } as const;
 }

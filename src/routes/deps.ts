@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/client';
+import type { AllowIndex } from '../domain/allowIndex';
 import type { PrefixMatcher } from '../domain/matcher';
 import type { TrustRules } from '../domain/trust';
 import type { ChangeTail } from '../feed/tail';
@@ -29,6 +30,10 @@ export interface AppDeps {
   database: Database;
   tail: ChangeTail;
   matcher: PrefixMatcher;
+  /** The active allowlist, for lookups. */
+  allow: AllowIndex;
+  /** Reloads this node's allowlist and tells the other nodes to (after a change). */
+  allowlistChanged: () => Promise<void>;
   metrics: HubMetrics;
   log: Logger;
   keys: PartnerKeyCache;

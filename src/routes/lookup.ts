@@ -33,7 +33,11 @@ export function lookupRoutes(deps: AppDeps) {
       if (!parsed.ok) throw new HubError('invalid_number', `${parsed.code}: ${parsed.message}`);
       const viewer = viewerOf(c);
       const matches = deps.matcher.match(parsed.digits).filter((p) => canSee(viewer, p));
-      return c.json({ number: `+${parsed.digits}`, verdict: decideVerdict(matches), seq: deps.tail.position, matches }, 200);
+      const allowed = deps.allow.find(parsed.digits);
+      const base = { number: `+${parsed.digits}`, seq: deps.tail.position, matches };
+      // A certified legitimate number is never blocked, whatever was reported against it.
+      if (allowed) return c.json({ ...base, verdict: 'allow' as const, allowlisted: { id: allowed.entryId, holder: allowed.holder, certificate: allowed.certificate } }, 200);
+      return c.json({ ...base, verdict: decideVerdict(matches) }, 200);
     },
   );
   return app;

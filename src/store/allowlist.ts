@@ -100,3 +100,11 @@ export async function listAllowlist(db: Executor, now: string): Promise<Allowlis
         from allowlist_entries e where ${ACTIVE(now)} order by e.created_at desc, e.id`,
   );
 }
+
+/** The NOTIFY channel that tells every node the allowlist changed. */
+export const ALLOWLIST_CHANNEL = 'hub_allowlist';
+
+/** Wakes every node to reload its allowlist index. */
+export async function notifyAllowlistChange(db: Executor): Promise<void> {
+  await db.execute(sql`select pg_notify(${ALLOWLIST_CHANNEL}, '')`);
+}

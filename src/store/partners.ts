@@ -102,3 +102,9 @@ export async function setPartnerDisabled(db: Db, partnerId: string, disabled: bo
 export async function notifyPartnerChange(db: Db, partnerId: string): Promise<void> {
   await db.execute(sql`select pg_notify(${PARTNERS_CHANNEL}, ${partnerId})`);
 }
+
+/** A partner by id, enabled or not. */
+export async function findPartner(db: Db, id: string): Promise<PartnerRecord | null> {
+  const [row] = await db.select().from(partners).where(eq(partners.id, id)).limit(1);
+  return row ? toRecord(row) : null;
+}

@@ -93,16 +93,17 @@ export async function insertAudit(tx: Executor, events: readonly AuditWrite[], n
 /**
  * Re-derives each record's state from its reports and facts (after a revocation, a dispute, an
  * allowlist change or the clock), and commits those that changed: pattern rows, change-log rows
- * and one audit event each. The caller holds the head lock and passes the head.
+ * and one audit event each. `before` is the state feeds last saw (default: the record's pattern).
+ * The caller holds the head lock and passes the head.
  */
 export async function resettle(
   tx: Executor,
   head: number,
-  records: readonly PatternRecord[],
+  items: readonly { record: PatternRecord; before?: Pattern }[],
   ctx: { now: string; rules: TrustRules; event: string; partnerId: string | null; detail: Record<string, unknown> },
 ): Promise<{ head: number; changed: Pattern[] }> {
-  const changes = records
-    .map((r) => ({ before: r.pattern, next: settlePattern(r.pattern, [...r.reports.values()], { ...r.facts, now: ctx.now }, ctx.rules) }))
+  const changes = items
+    .map(({ record: r, before }) => ({ before: before ?? r.pattern, next: settlePattern(r.pattern, [...r.reports.values()], { ...r.facts, now: ctx.now }, ctx.rules) }))
     .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.next));
   const appended = await appendChanges(tx, head, changes);
   await insertAudit(

@@ -55,6 +55,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     },
     clock: opts.clock,
     processMetrics: false,
+    maintenanceMs: 0, // tests call hub.sweep() when they mean it
     tailPollMs: 500,
   });
   let server: Server | undefined;
