@@ -94,3 +94,14 @@ export const HoldingList = z.object({ holdings: z.array(Holding) }).openapi('Hol
 export const DnoResult = z
   .object({ seq: z.number().int(), patterns: z.array(z.object({ id: z.string().uuid(), key: z.string() })) })
   .openapi('DnoResult');
+
+/** `POST /v1/communities`: partners that share amber indicators. */
+export const CommunityInput = z
+  .object({ name: text(200), members: z.array(z.string().uuid()).min(1).max(1000).transform((m) => [...new Set(m)]) })
+  .strict()
+  .openapi('CommunityInput');
+
+export const Community = z
+  .object({ id: z.string().uuid(), name: z.string(), members: z.array(z.string().uuid()), createdAt: Timestamp })
+  .openapi('Community');
+export const CommunityList = z.object({ communities: z.array(Community) }).openapi('CommunityList');

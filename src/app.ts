@@ -4,6 +4,7 @@ import type { AppEnv } from './http/env';
 import { requestLog } from './http/requestLog';
 import type { AppDeps } from './routes/deps';
 import { allowlistRoutes } from './routes/allowlist';
+import { communityRoutes } from './routes/communities';
 import { disputeRoutes } from './routes/disputes';
 import { dnoRoutes } from './routes/dno';
 import { feedRoutes } from './routes/feed';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', disputeRoutes(deps));
   app.route('/', allowlistRoutes(deps));
   app.route('/', dnoRoutes(deps));
+  app.route('/', communityRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a partner API key' });
   app.doc31('/openapi.json', {

@@ -12,6 +12,7 @@ import { createMetrics } from './http/metrics';
 import type { HubSettings } from './routes/deps';
 import { runMaintenance, startMaintenance } from './maintenance';
 import { activeAllowBlocks, ALLOWLIST_CHANNEL, notifyAllowlistChange } from './store/allowlist';
+import { VISIBILITY_CHANNEL } from './store/communities';
 import { notifyPartnerChange, PARTNERS_CHANNEL } from './store/partners';
 
 export interface HubOptions {
@@ -58,15 +59,24 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     snapshotChunk: 1000,
     ackFlushMs: 1000,
   });
+  // Amber audiences of live patterns, beside the matcher (they never leave the node).
+  const audiences = new Map<string, readonly string[]>();
   tail.add({
-    onSnapshot: (_seq, patterns) => {
+    onSnapshot: (_seq, patterns, patternAudiences) => {
       matcher.clear();
-      for (const p of patterns) matcher.upsert(p);
+      audiences.clear();
+      patterns.forEach((p, i) => {
+        matcher.upsert(p);
+        if (patternAudiences[i]?.length) audiences.set(p.key, patternAudiences[i]!);
+      });
     },
     onChanges: (changes) => {
       for (const c of changes) {
-        if (c.op === 'upsert') matcher.upsert(c.state);
-        else matcher.remove(c.state.key);
+        audiences.delete(c.state.key);
+        if (c.op === 'upsert') {
+          matcher.upsert(c.state);
+          if (c.audience.length) audiences.set(c.state.key, c.audience);
+        } else matcher.remove(c.state.key);
       }
     },
   });
@@ -95,6 +105,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     keys.clear();
     feeds.closePartner(partnerId);
   });
+  // A partner's communities changed on some node: its feeds here resync.
+  const unlistenVisibility = await database.listen(VISIBILITY_CHANNEL, (partnerId) => {
+    keys.clear();
+    feeds.resyncPartner(partnerId);
+  });
   const app = createApp({
     database,
     tail,
@@ -105,6 +120,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     settings,
     clock,
     allow,
+    audienceOf: (key) => audiences.get(key) ?? [],
     allowlistChanged: async () => {
       await reloadAllow();
       await notifyAllowlistChange(database.db);
@@ -130,6 +146,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await feeds.stop();
       for (const s of servers) s.close();
       await unlisten().catch(() => {});
+      await unlistenVisibility().catch(() => {});
       await tail.stop();
     },
   };

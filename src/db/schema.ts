@@ -23,6 +23,8 @@ export const partners = pgTable('partners', {
   roles: text('roles').array().notNull(),
   keyHash: text('key_hash').notNull().unique(),
   ackedSeq: bigint('acked_seq', { mode: 'number' }).notNull().default(0),
+  /** The head when the partner's communities last changed: a feed position before it must resync. */
+  visibilitySeq: bigint('visibility_seq', { mode: 'number' }).notNull().default(0),
   disabledAt: ts('disabled_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
@@ -53,6 +55,8 @@ export const patterns = pgTable('patterns', {
   lastSeen: ts('last_seen').notNull(),
   validUntil: ts('valid_until'),
   seq: bigint('seq', { mode: 'number' }).notNull(),
+  /** For an amber pattern: the communities that may see it (never sent on the wire). */
+  audience: text('audience').array().notNull().default(sql`'{}'::text[]`),
 });
 
 /** What each partner has said about a pattern: one row per (pattern, partner), counted once. */
@@ -103,6 +107,8 @@ export const changes = pgTable(
     patternId: uuid('pattern_id').notNull(),
     key: text('key').notNull(),
     state: jsonb('state').notNull(),
+    /** The communities that may see an amber state (never sent on the wire). */
+    audience: text('audience').array().notNull().default(sql`'{}'::text[]`),
     prev: jsonb('prev'),
     committedAt: ts('committed_at').notNull().default(sql`now()`),
   },
@@ -191,4 +197,20 @@ export const holdings = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('holdings_partner_idx').on(t.partnerId)],
+);
+
+/** Partners that share amber indicators with each other (TLP:AMBER). */
+export const communities = pgTable('communities', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  createdAt: ts('created_at').notNull(),
+});
+
+export const communityMembers = pgTable(
+  'community_members',
+  {
+    communityId: uuid('community_id').notNull().references(() => communities.id),
+    partnerId: uuid('partner_id').notNull().references(() => partners.id),
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.partnerId] }), index('community_members_partner_idx').on(t.partnerId)],
 );

@@ -4,7 +4,7 @@ import type { Pattern } from '../../schemas/patterns';
 import { blockKey, blockKind, type Block } from './blocks';
 import { settlePattern, type PatternFacts } from './lifecycle';
 import { reportConfidence, type TrustRules } from './trust';
-import { mostOpenTlp } from './visibility';
+import { audienceOf, mostOpenTlp } from './visibility';
 
 /** What one partner has said about one pattern, counted once however often it repeats. */
 export interface ReportState {
@@ -24,6 +24,8 @@ export interface PatternRecord {
   pattern: Pattern;
   reports: Map<string, ReportState>;
   facts: Omit<PatternFacts, 'now'>;
+  /** The communities that may see it while amber (internal, never on the wire). */
+  audience: string[];
 }
 
 /** One canonical block of one accepted indicator. */
@@ -47,8 +49,8 @@ export interface BatchOutcome {
   statuses: Map<number, Exclude<ItemStatus, 'rejected'>>;
   /** Final state of every touched pattern, by key. */
   touched: Map<string, PatternRecord>;
-  /** State of each touched pattern before the batch (null: it did not exist). */
-  before: Map<string, Pattern | null>;
+  /** State (and audience) of each touched pattern before the batch (null: it did not exist). */
+  before: Map<string, { pattern: Pattern; audience: string[] } | null>;
   /** One outcome per (item, pattern), in input order, for the audit trail. */
   events: { key: string; index: number; outcome: Exclude<ItemStatus, 'rejected'> }[];
 }
@@ -60,6 +62,8 @@ export interface ApplyContext {
   newId: () => string;
   /** Whether a new pattern's block overlaps an allowlisted entry (it is then held). */
   allowlisted: (block: Block) => boolean;
+  /** Communities of a reporter (for the amber audience). */
+  communitiesOf: (partnerId: string) => readonly string[];
 }
 
 const STRENGTH = { duplicate: 0, corroborated: 1, created: 2 } as const;
@@ -76,8 +80,8 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
     let record = out.touched.get(key);
     if (!record) {
       const current = existing.get(key);
-      out.before.set(key, current ? current.pattern : null);
-      record = current ? { pattern: current.pattern, reports: new Map(current.reports), facts: current.facts } : undefined;
+      out.before.set(key, current ? { pattern: current.pattern, audience: current.audience } : null);
+      record = current ? { ...current, reports: new Map(current.reports) } : undefined;
     }
     const { next, outcome } = applySighting(record, s, ctx);
     out.touched.set(key, next);
@@ -112,7 +116,7 @@ function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: Appl
   const dno = s.dno === true || reports.get(ctx.partnerId)!.dno;
   const validUntil = dno || (record && base.validUntil === null) ? null : base.validUntil && base.validUntil > until ? base.validUntil : until;
   const pattern = settlePattern({ ...base, validUntil }, [...reports.values()], { ...facts, now: ctx.now }, ctx.rules);
-  return { next: { pattern, reports, facts }, outcome } as const;
+  return { next: { pattern, reports, facts, audience: audienceOf([...reports.values()], ctx.communitiesOf) }, outcome } as const;
 }
 
 function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {

@@ -8,7 +8,7 @@ import { selectionKey, selects, viewChange } from '../domain/feed';
 import type { Viewer } from '../domain/visibility';
 import type { FeedMetrics } from '../http/metrics';
 import type { StoredChange } from '../store/changeLog';
-import { readChangesSince, readSnapshot, ResyncRequired } from '../store/feed';
+import { readChangesSince, readSnapshot, ResyncRequired, type ReaderView } from '../store/feed';
 import { recordAck } from '../store/partners';
 import type { ChangeTail, TailListener } from './tail';
 
@@ -151,7 +151,10 @@ export class FeedHub implements TailListener {
     }
     for (;;) {
       if (isClosed(sub)) return;
-      const page = await readChangesSince(this.opts.database.db, sub.seq, 1000, (row) => viewChange(sub.filter, sub.viewer, row));
+      const page = await readChangesSince(this.opts.database.db, { partnerId: sub.partnerId, since: sub.seq, limit: 1000 }, (view) => {
+        this.#see(sub, view.communities);
+        return (row) => viewChange(sub.filter, sub.viewer, row);
+      });
       if (isClosed(sub)) return;
       if (page.changes.length > 0) await this.#sendAndWait(sub, { type: 'changes', seq: page.next, changes: page.changes });
       sub.seq = page.next;
@@ -166,7 +169,10 @@ export class FeedHub implements TailListener {
   }
 
   async #sendSnapshot(sub: Subscriber): Promise<number> {
-    const keep = (p: Pattern) => selects(sub.filter, sub.viewer, p);
+    const keepFor = (view: ReaderView) => {
+      this.#see(sub, view.communities);
+      return (p: Pattern, audience: readonly string[]) => selects(sub.filter, sub.viewer, { ...p, audience });
+    };
     let pending: Pattern[] = [];
     let seq = 0;
     const flushing: Pattern[][] = [];
@@ -176,13 +182,13 @@ export class FeedHub implements TailListener {
       if (buffer && !last) return void flushing.push(patterns);
       await this.#sendAndWait(sub, { type: 'snapshot', seq, patterns, last });
     };
-    seq = await readSnapshot(
-      this.opts.database.db,
-      keep,
-      (at) => {
+    seq = await readSnapshot(this.opts.database.db, {
+      partnerId: sub.partnerId,
+      keepFor,
+      onStart: (at) => {
         seq = at;
       },
-      async (page) => {
+      onPage: async (page) => {
         for (const p of page) {
           pending.push(p);
           if (pending.length === this.opts.snapshotChunk) {
@@ -192,10 +198,29 @@ export class FeedHub implements TailListener {
           }
         }
       },
-    );
+    });
     for (const chunk of flushing) await this.#sendAndWait(sub, { type: 'snapshot', seq, patterns: chunk, last: false });
     await this.#sendAndWait(sub, { type: 'snapshot', seq, patterns: pending, last: true });
     return seq;
+  }
+
+  /** The subscriber's communities as read with its snapshot or catch-up (they decide amber). */
+  #see(sub: Subscriber, communities: readonly string[]): void {
+    sub.viewer = { ...sub.viewer, communities };
+    sub.groupKey = selectionKey(sub.filter, sub.viewer);
+  }
+
+  /**
+   * A partner's communities changed: its feeds must resync (their past was filtered with the old
+   * ones). They get `resync_required` and a close; a resubscribe without `since` takes a snapshot.
+   */
+  resyncPartner(partnerId: string): void {
+    for (const s of [...this.#subs.values()]) {
+      if (s.partnerId !== partnerId) continue;
+      this.#send(s, { type: 'error', code: 'resync_required', message: 'your communities changed: take a snapshot' });
+      s.socket.close(CLOSE_CODES.goingAway, 'resync required');
+      this.disconnect(s.id);
+    }
   }
 
   /** Tail listener: the node's one read of new changes, fanned out to live subscribers. */

@@ -6,8 +6,8 @@ import { readSnapshot } from '../store/feed';
 
 /** Something on this node that follows the change log (the lookup matcher, the WebSocket hub). */
 export interface TailListener {
-  /** The starting state: every live pattern as of `seq`. */
-  onSnapshot?(seq: number, patterns: readonly Pattern[]): void;
+  /** The starting state: every live pattern as of `seq`, with the amber audiences beside them. */
+  onSnapshot?(seq: number, patterns: readonly Pattern[], audiences: readonly string[][]): void;
   /** Changes in seq order, each delivered exactly once. */
   onChanges(changes: readonly StoredChange[], head: number): void;
 }
@@ -51,10 +51,15 @@ export class ChangeTail {
   /** Loads the live patterns into every listener, then follows the log. */
   async start(): Promise<void> {
     const loaded: Pattern[] = [];
-    this.#position = await readSnapshot(this.database.db, () => true, () => {}, (page) => {
-      for (const p of page) loaded.push(p);
+    const audiences: string[][] = [];
+    this.#position = await readSnapshot(this.database.db, {
+      keepFor: () => () => true,
+      onPage: (page, pageAudiences) => {
+        for (const p of page) loaded.push(p);
+        for (const a of pageAudiences) audiences.push(a);
+      },
     });
-    for (const l of this.#listeners) l.onSnapshot?.(this.#position, loaded);
+    for (const l of this.#listeners) l.onSnapshot?.(this.#position, loaded, audiences);
     this.#unlisten = await this.database.listen(CHANGES_CHANNEL, () => this.wake());
     this.#timer = setInterval(() => this.wake(), this.opts.pollMs ?? 2000);
     this.#timer.unref();

@@ -37,7 +37,7 @@ export function attachFeedServer(server: Server, opts: FeedServerOptions): { clo
         if (!partner.roles.includes('subscriber')) throw new HubError('forbidden', 'the feed needs the role subscriber');
         wss.handleUpgrade(req, socket, head, (ws) => {
           alive.add(ws);
-          const viewer = { partnerId: partner.id, isOperator: partner.roles.includes('operator') };
+          const viewer = { partnerId: partner.id, isOperator: partner.roles.includes('operator'), communities: partner.communities ?? [] };
           const id = opts.hub.connect(adapt(ws), partner.id, viewer);
           ws.on('pong', () => alive.add(ws));
           ws.on('message', (data, isBinary) => onMessage(opts, ws, id, data, isBinary));

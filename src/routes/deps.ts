@@ -30,6 +30,8 @@ export interface AppDeps {
   database: Database;
   tail: ChangeTail;
   matcher: PrefixMatcher;
+  /** The amber audience of a live pattern held by the matcher. */
+  audienceOf: (key: string) => readonly string[];
   /** The active allowlist, for lookups. */
   allow: AllowIndex;
   /** Reloads this node's allowlist and tells the other nodes to (after a change). */

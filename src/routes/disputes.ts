@@ -28,7 +28,7 @@ export function disputeRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const viewer = viewerOf(c);
-      const done = await openDispute(deps.database.db, c.req.valid('param').id, c.req.valid('json').reason, actorOf(c, deps), (p) => canSee(viewer, p));
+      const done = await openDispute(deps.database.db, c.req.valid('param').id, c.req.valid('json').reason, actorOf(c, deps), (p, audience) => canSee(viewer, { tlp: p.tlp, audience }));
       if (typeof done === 'string') throw new HubError(done, done === 'not_found' ? 'no such pattern' : undefined);
       deps.tail.wake();
       return c.json({ id: done.id, status: 'open' as const, pattern: done.pattern }, 201);

@@ -8,7 +8,7 @@ import type { Viewer } from '../domain/visibility';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
-import { currentHead, readChangesSince, readSnapshot, ResyncRequired, type ChangesPage } from '../store/feed';
+import { currentHead, readChangesSince, readSnapshot, ResyncRequired, type ChangesPage, type ReaderView, type SnapshotReader } from '../store/feed';
 import type { AppDeps } from './deps';
 import { bearer, jsonBody, problems } from './openapi';
 import { viewerOf } from './viewer';
@@ -37,14 +37,21 @@ export function feedRoutes(deps: AppDeps) {
     async (c) => {
       const filter = toFilter(c.req.valid('query'));
       const viewer = viewerOf(c);
-      const tag = (seq: number) => `"${seq}-${filterTag(filter, viewer)}"`;
+      const tag = (seq: number, communities: readonly string[]) => `"${seq}-${filterTag(filter, { ...viewer, communities })}"`;
       const ifNoneMatch = c.req.header('if-none-match');
-      if (ifNoneMatch && ifNoneMatch === tag(await currentHead(deps.database.db))) return c.body(null, 304);
-      const keep = (p: Pattern) => selects(filter, viewer, p);
-      if ((c.req.header('accept') ?? '').includes(NDJSON)) return streamSnapshot(deps, keep, tag) as never;
+      if (ifNoneMatch && ifNoneMatch === tag(await currentHead(deps.database.db), viewer.communities)) return c.body(null, 304);
+      // The reader's communities are read with the snapshot, so both are of the same moment.
+      const keepFor = (view: ReaderView) => (p: Pattern, audience: readonly string[]) => selects(filter, { ...viewer, communities: view.communities }, { ...p, audience });
+      if ((c.req.header('accept') ?? '').includes(NDJSON)) return streamSnapshot(deps, viewer.partnerId, keepFor, tag) as never;
       const patterns: Pattern[] = [];
-      const seq = await readSnapshot(deps.database.db, keep, () => {}, (page) => void patterns.push(...page));
-      c.header('etag', tag(seq));
+      let etag = '';
+      const seq = await readSnapshot(deps.database.db, {
+        partnerId: viewer.partnerId,
+        keepFor,
+        onStart: (at, view) => void (etag = tag(at, view.communities)),
+        onPage: (page) => void patterns.push(...page),
+      });
+      c.header('etag', etag);
       return c.json({ seq, patterns }, 200);
     },
   );
@@ -75,7 +82,10 @@ async function pullChanges(c: Context<AppEnv>, deps: AppDeps, since: number, lim
   for (;;) {
     let page: ChangesPage;
     try {
-      page = await readChangesSince(deps.database.db, from, limit, (row) => viewChange(filter, viewer, row));
+      page = await readChangesSince(deps.database.db, { partnerId: viewer.partnerId, since: from, limit }, (view) => {
+        const current = { ...viewer, communities: view.communities };
+        return (row) => viewChange(filter, current, row);
+      });
     } catch (err) {
       if (err instanceof ResyncRequired) throw new HubError('resync_required', err.message);
       throw err;
@@ -88,7 +98,12 @@ async function pullChanges(c: Context<AppEnv>, deps: AppDeps, since: number, lim
   }
 }
 
-function streamSnapshot(deps: AppDeps, keep: (p: Pattern) => boolean, tag: (seq: number) => string): Promise<Response> {
+function streamSnapshot(
+  deps: AppDeps,
+  partnerId: string,
+  keepFor: SnapshotReader['keepFor'],
+  tag: (seq: number, communities: readonly string[]) => string,
+): Promise<Response> {
   const encoder = new TextEncoder();
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
@@ -100,18 +115,18 @@ function streamSnapshot(deps: AppDeps, keep: (p: Pattern) => boolean, tag: (seq:
   };
   return new Promise<Response>((resolve, reject) => {
     let started = false;
-    readSnapshot(
-      deps.database.db,
-      keep,
-      (seq) => {
+    readSnapshot(deps.database.db, {
+      partnerId,
+      keepFor,
+      onStart: (seq, view) => {
         started = true;
-        resolve(new Response(readable, { status: 200, headers: { 'content-type': NDJSON, etag: tag(seq), 'hub-seq': String(seq) } }));
+        resolve(new Response(readable, { status: 200, headers: { 'content-type': NDJSON, etag: tag(seq, view.communities), 'hub-seq': String(seq) } }));
         const first = writer.write(encoder.encode(JSON.stringify({ seq }) + '\n'));
         if (!buffered) return first;
         first.catch(() => {});
       },
-      (page) => (buffered ? void buffered.push(page) : write(page)),
-    )
+      onPage: (page) => (buffered ? void buffered.push(page) : write(page)),
+    })
       .then(async () => {
         for (const page of buffered ?? []) await write(page);
         await writer.close();

@@ -32,7 +32,7 @@ export function lookupRoutes(deps: AppDeps) {
       const parsed = normalizeNumber(q.number, { country: q.country, defaultCountry: defaultCountryOf(partner.country) });
       if (!parsed.ok) throw new HubError('invalid_number', `${parsed.code}: ${parsed.message}`);
       const viewer = viewerOf(c);
-      const matches = deps.matcher.match(parsed.digits).filter((p) => canSee(viewer, p));
+      const matches = deps.matcher.match(parsed.digits).filter((p) => canSee(viewer, { tlp: p.tlp, audience: deps.audienceOf(p.key) }));
       const allowed = deps.allow.find(parsed.digits);
       const base = { number: `+${parsed.digits}`, seq: deps.tail.position, matches };
       // A certified legitimate number is never blocked, whatever was reported against it.

@@ -30,10 +30,11 @@ export function patternRoutes(deps: AppDeps) {
       const viewer = viewerOf(c);
       const found = await findPattern(deps.database.db, c.req.valid('param').id);
       // A pattern the partner may not see does not exist for it: 404, not 403, leaks nothing.
-      if (!found || !canSee(viewer, found.pattern)) throw new HubError('not_found', 'no such pattern');
+      if (!found || !canSee(viewer, { tlp: found.pattern.tlp, audience: found.audience })) throw new HubError('not_found', 'no such pattern');
+      // A hidden sighting stays hidden: only the reports this partner may see are shown.
       const reports = found.reports
         .filter((r) => canSee(viewer, r))
-        .map(({ partnerId, partnerName, country, tlp: _tlp, ...rest }) => (viewer.isOperator ? { partnerId, partnerName, country, ...rest } : rest));
+        .map(({ partnerId, partnerName, country, tlp: _tlp, audience: _audience, ...rest }) => (viewer.isOperator ? { partnerId, partnerName, country, ...rest } : rest));
       return c.json({ ...found.pattern, reports }, 200);
     },
   );

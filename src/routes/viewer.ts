@@ -5,5 +5,5 @@ import type { AppEnv } from '../http/env';
 /** The authenticated partner as the visibility rules see it. */
 export function viewerOf(c: Context<AppEnv>): Viewer {
   const p = c.get('partner');
-  return { partnerId: p.id, isOperator: p.roles.includes('operator') };
+  return { partnerId: p.id, isOperator: p.roles.includes('operator'), communities: p.communities ?? [] };
 }

@@ -23,10 +23,12 @@ export async function readHead(db: Executor): Promise<{ head: number; prunedThro
   return { head: int(row!.head), prunedThrough: int(row!.pruned_through) };
 }
 
-/** One pattern's new state and its state before this transaction. */
+/** One pattern's new state and its state before this transaction, each with its amber audience. */
 export interface PatternChange {
   next: Pattern;
+  audience: readonly string[];
   before: Pattern | null;
+  beforeAudience: readonly string[];
 }
 
 /**
@@ -44,35 +46,36 @@ export async function appendChanges(tx: Executor, head: number, changes: readonl
     pattern_id: c.next.id,
     key: c.next.key,
     state: patterns[i],
-    prev: c.before ? (filterView(c.before) satisfies FilterView) : null,
+    audience: c.audience,
+    prev: c.before ? (filterView(c.before, c.beforeAudience) satisfies FilterView) : null,
   }));
-  await upsertPatterns(tx, patterns);
+  await upsertPatterns(tx, patterns.map((p, i) => ({ ...p, audience: changes[i]!.audience })));
   await tx.execute(sql`
-    insert into changes (seq, op, pattern_id, key, state, prev)
-    select seq, op, pattern_id, key, state, prev
+    insert into changes (seq, op, pattern_id, key, state, audience, prev)
+    select seq, op, pattern_id, key, state, audience, prev
     from jsonb_to_recordset(${JSON.stringify(log)}::text::jsonb)
-      as t(seq bigint, op text, pattern_id uuid, key text, state jsonb, prev jsonb)`);
+      as t(seq bigint, op text, pattern_id uuid, key text, state jsonb, audience text[], prev jsonb)`);
   const newHead = head + changes.length;
   await tx.execute(sql`update feed_state set head = ${newHead} where id = 1`);
   await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${String(newHead)})`);
   return { head: newHead, patterns };
 }
 
-async function upsertPatterns(tx: Executor, patterns: readonly Pattern[]): Promise<void> {
+async function upsertPatterns(tx: Executor, patterns: readonly (Pattern & { audience: readonly string[] })[]): Promise<void> {
   await tx.execute(sql`
     insert into patterns (id, key, kind, prefix, length, country, categories, confidence, reporters, action,
-                          status, tlp, unallocated, first_seen, last_seen, valid_until, seq)
+                          status, tlp, unallocated, first_seen, last_seen, valid_until, seq, audience)
     select id, key, kind, prefix, length, country, categories, confidence, reporters, action,
-           status, tlp, unallocated, "firstSeen", "lastSeen", "validUntil", seq
+           status, tlp, unallocated, "firstSeen", "lastSeen", "validUntil", seq, audience
     from jsonb_to_recordset(${JSON.stringify(patterns)}::text::jsonb)
       as t(id uuid, key text, kind text, prefix text, length smallint, country text, categories text[],
            confidence smallint, reporters int, action text, status text, tlp text, unallocated boolean,
-           "firstSeen" timestamptz, "lastSeen" timestamptz, "validUntil" timestamptz, seq bigint)
+           "firstSeen" timestamptz, "lastSeen" timestamptz, "validUntil" timestamptz, seq bigint, audience text[])
     on conflict (id) do update set
       categories = excluded.categories, confidence = excluded.confidence, reporters = excluded.reporters,
       action = excluded.action, status = excluded.status, tlp = excluded.tlp, country = excluded.country,
       unallocated = excluded.unallocated, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-      valid_until = excluded.valid_until, seq = excluded.seq`);
+      valid_until = excluded.valid_until, seq = excluded.seq, audience = excluded.audience`);
 }
 
 /** A change-log row as stored. */
@@ -80,6 +83,8 @@ export interface StoredChange {
   seq: number;
   op: 'upsert' | 'remove';
   state: Pattern;
+  /** Communities that may see an amber state; internal, never sent. */
+  audience: string[];
   prev: FilterView | null;
   /** When the writing transaction started (epoch ms): the start of the fan-out delay. */
   committedAt: number;
@@ -87,13 +92,13 @@ export interface StoredChange {
 
 /** Change rows with `after < seq <= upTo`, in seq order, at most `limit`. */
 export async function readChanges(db: Executor, after: number, upTo: number, limit: number): Promise<StoredChange[]> {
-  const found = await rows<{ seq: unknown; op: 'upsert' | 'remove'; state: Pattern; prev: FilterView | null; at: unknown }>(
+  const found = await rows<{ seq: unknown; op: 'upsert' | 'remove'; state: Pattern; audience: string[]; prev: FilterView | null; at: unknown }>(
     db,
-    sql`select seq, op, state, prev, (extract(epoch from committed_at) * 1000)::float8 as at
+    sql`select seq, op, state, audience, prev, (extract(epoch from committed_at) * 1000)::float8 as at
         from changes where seq > ${after} and seq <= ${upTo} order by seq limit ${limit}`,
   );
   // toPattern puts the fields back in contract order (jsonb does not keep it) and fixes number types.
-  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: toPattern(r.state as PatternRow), prev: r.prev, committedAt: Number(r.at) }));
+  return found.map((r) => ({ seq: int(r.seq), op: r.op, state: toPattern(r.state as PatternRow), audience: r.audience, prev: r.prev, committedAt: Number(r.at) }));
 }
 
 /** Deletes change rows committed before `cutoff`, keeping at least the head row; returns the new pruned-through seq. */

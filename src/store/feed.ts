@@ -4,7 +4,7 @@ import type { Pattern } from '../../schemas/patterns';
 import type { Db } from '../db/client';
 import { readChanges, readHead, type StoredChange } from './changeLog';
 import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
-import { rows } from './sql';
+import { int, rows, type Executor } from './sql';
 
 /** Rows read per round trip when paging the log or the patterns. */
 const PAGE = 1000;
@@ -23,23 +23,45 @@ export interface ChangesPage {
   head: number;
 }
 
+/** A reader's visibility, read in the same transaction as what it reads, so they always agree. */
+export interface ReaderView {
+  communities: string[];
+  /** The head when its communities last changed: a position before it must resync. */
+  visibilitySeq: number;
+}
+
+const NO_VIEW: ReaderView = { communities: [], visibilitySeq: 0 };
+
+async function readerView(tx: Executor, partnerId: string | undefined): Promise<ReaderView> {
+  if (!partnerId) return NO_VIEW;
+  const [row] = await rows<{ seq: unknown; communities: string[] }>(
+    tx,
+    sql`select p.visibility_seq as seq,
+               coalesce((select array_agg(m.community_id::text order by m.community_id) from community_members m where m.partner_id = p.id), '{}') as communities
+        from partners p where p.id = ${partnerId}::uuid`,
+  );
+  return row ? { communities: row.communities, visibilitySeq: int(row.seq) } : NO_VIEW;
+}
+
 /**
- * Reads the changes after `since` that `select` keeps, up to `limit` of them. One REPEATABLE READ
- * transaction, so the head and the rows agree and pruning cannot open a gap under the reader.
- * A filtered reader may scan past rows it is not sent: `next` still moves past them, and at most
- * `scanCap` rows are scanned per call (then `hasMore` is true).
+ * Reads the changes after `since` that the reader's selection keeps, up to `limit` of them. One
+ * REPEATABLE READ transaction, so the head, the rows and the reader's communities agree, and
+ * pruning cannot open a gap under the reader. A filtered reader may scan past rows it is not sent:
+ * `next` still moves past them, and at most `scanCap` rows are scanned per call.
  */
 export async function readChangesSince(
   db: Db,
-  since: number,
-  limit: number,
-  select: (c: StoredChange) => Change | null,
+  reader: { partnerId?: string; since: number; limit: number },
+  selectFor: (view: ReaderView) => (c: StoredChange) => Change | null,
   scanCap = 50 * PAGE,
-): Promise<ChangesPage> {
+): Promise<ChangesPage & { view: ReaderView }> {
   return db.transaction(
     async (tx) => {
       const { head, prunedThrough } = await readHead(tx);
-      if (since < prunedThrough || since > head) throw new ResyncRequired(since, prunedThrough, head);
+      const view = await readerView(tx, reader.partnerId);
+      const { since, limit } = reader;
+      if (since < prunedThrough || since > head || since < view.visibilitySeq) throw new ResyncRequired(since, Math.max(prunedThrough, view.visibilitySeq), head);
+      const select = selectFor(view);
       const changes: Change[] = [];
       let cursor = since;
       let scanned = 0;
@@ -54,39 +76,44 @@ export async function readChangesSince(
           if (changes.length === limit) break;
         }
       }
-      return { changes, next: cursor, hasMore: cursor < head, head };
+      return { changes, next: cursor, hasMore: cursor < head, head, view };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
 }
 
+/** How a snapshot is read: for whom, what it keeps, where pages go. */
+export interface SnapshotReader {
+  partnerId?: string;
+  keepFor: (view: ReaderView) => (p: Pattern, audience: readonly string[]) => boolean;
+  onStart?: (seq: number, view: ReaderView) => Promise<void> | void;
+  onPage: (patterns: Pattern[], audiences: string[][]) => Promise<void> | void;
+}
+
 /**
- * Streams every live pattern `keep` selects, in key order, as of one seq: the patterns and the head
- * are read in one REPEATABLE READ transaction. `onPage` may be slow (a client reading a stream);
- * it is awaited, so memory stays at one page.
+ * Streams every live pattern the reader keeps, in key order, as of one seq: the patterns, the head
+ * and the reader's communities are read in one REPEATABLE READ transaction. `onPage` may be slow
+ * (a client reading a stream); it is awaited, so memory stays at one page.
  */
-export async function readSnapshot(
-  db: Db,
-  keep: (p: Pattern) => boolean,
-  onStart: (seq: number) => Promise<void> | void,
-  onPage: (patterns: Pattern[]) => Promise<void> | void,
-): Promise<number> {
+export async function readSnapshot(db: Db, reader: SnapshotReader): Promise<number> {
   return db.transaction(
     async (tx) => {
       const { head } = await readHead(tx);
-      await onStart(head);
+      const view = await readerView(tx, reader.partnerId);
+      const keep = reader.keepFor(view);
+      await reader.onStart?.(head, view);
       let after = '';
       for (;;) {
-        const list = await rows<PatternRow>(
+        const list = await rows<PatternRow & { audience: string[] }>(
           tx,
-          sql`select ${PATTERN_COLUMNS} from patterns p
+          sql`select ${PATTERN_COLUMNS}, p.audience from patterns p
               where p.status in ('active', 'disputed') and p.key > ${after}
               order by p.key limit ${PAGE}`,
         );
         if (list.length === 0) break;
         after = list[list.length - 1]!.key;
-        const page = list.map(toPattern).filter(keep);
-        if (page.length > 0) await onPage(page);
+        const kept = list.filter((r) => keep(toPattern(r), r.audience));
+        if (kept.length > 0) await reader.onPage(kept.map(toPattern), kept.map((r) => r.audience));
         if (list.length < PAGE) break;
       }
       return head;

@@ -8,7 +8,7 @@ import { applyBatch, type BatchOutcome, type Sighting } from '../domain/sighting
 import type { TrustRules } from '../domain/trust';
 import { appendChanges, lockHead } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { allowlistCheck, insertAudit, loadRecords, upsertReports } from './patternRecords';
+import { allowlistCheck, communitiesOf, insertAudit, loadRecords, upsertReports } from './patternRecords';
 import type { Executor } from './sql';
 
 export interface IntakeCommand {
@@ -50,12 +50,16 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
       rules: cmd.rules,
       newId: randomUUID,
       allowlisted: await allowlistCheck(tx, sightings.map((s) => s.block), cmd.now),
+      communitiesOf: await communitiesOf(tx, [cmd.partnerId, ...[...existing.values()].flatMap((r) => [...r.reports.keys()])]),
     });
     const keys = [...outcome.touched.keys()];
     const appended = await appendChanges(
       tx,
       head,
-      keys.map((k) => ({ next: outcome.touched.get(k)!.pattern, before: outcome.before.get(k) ?? null })),
+      keys.map((k) => {
+        const record = outcome.touched.get(k)!;
+        return { next: record.pattern, audience: record.audience, before: outcome.before.get(k)?.pattern ?? null, beforeAudience: outcome.before.get(k)?.audience ?? [] };
+      }),
     );
     const byKey = new Map(appended.patterns.map((p) => [p.key, p]));
     await upsertReports(tx, keys.map((k) => ({ patternId: byKey.get(k)!.id, report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! })));

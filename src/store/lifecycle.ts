@@ -46,11 +46,17 @@ export async function revokePatternById(db: Db, id: string, reason: string, by: 
 }
 
 /** Opens a dispute: the pattern is `disputed` (at most `flag`) until it is resolved. */
-export async function openDispute(db: Db, patternId: string, reason: string, by: Actor, canSee: (p: Pattern) => boolean): Promise<{ id: string; pattern: Pattern } | Refusal> {
+export async function openDispute(
+  db: Db,
+  patternId: string,
+  reason: string,
+  by: Actor,
+  canSee: (p: Pattern, audience: readonly string[]) => boolean,
+): Promise<{ id: string; pattern: Pattern } | Refusal> {
   return db.transaction(async (tx) => {
     const head = await lockHead(tx);
     const record = await recordById(tx, patternId, by.now);
-    if (!record || !canSee(record.pattern)) return 'not_found';
+    if (!record || !canSee(record.pattern, record.audience)) return 'not_found';
     if (record.pattern.status === 'revoked') return 'pattern_revoked';
     const id = randomUUID();
     await tx.execute(sql`

@@ -1,7 +1,7 @@
 import { and, arrayContains, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Role } from '../../schemas/common';
 import type { Db } from '../db/client';
-import { partners } from '../db/schema';
+import { communityMembers, partners } from '../db/schema';
 
 /** A partner as the hub holds it (never its key, only the key's hash is stored). */
 export interface PartnerRecord {
@@ -12,6 +12,8 @@ export interface PartnerRecord {
   ackedSeq: number;
   disabled: boolean;
   createdAt: string;
+  /** Communities it belongs to (sorted); filled where visibility is decided. */
+  communities?: string[];
 }
 
 type Row = typeof partners.$inferSelect;
@@ -37,14 +39,19 @@ export async function insertPartner(
   return toRecord(row!);
 }
 
-/** The enabled partner holding the key with this hash, if any. */
-export async function findPartnerByKeyHash(db: Db, keyHash: string): Promise<(PartnerRecord & { keyHash: string }) | null> {
+/** The enabled partner holding the key with this hash, if any, with its communities. */
+export async function findPartnerByKeyHash(db: Db, keyHash: string): Promise<(PartnerRecord & { keyHash: string; communities: string[] }) | null> {
   const [row] = await db
     .select()
     .from(partners)
     .where(and(eq(partners.keyHash, keyHash), isNull(partners.disabledAt)))
     .limit(1);
-  return row ? { ...toRecord(row), keyHash: row.keyHash } : null;
+  if (!row) return null;
+  const member = await db
+    .select({ id: communityMembers.communityId })
+    .from(communityMembers)
+    .where(eq(communityMembers.partnerId, row.id));
+  return { ...toRecord(row), keyHash: row.keyHash, communities: member.map((m) => m.id).sort() };
 }
 
 /** Every partner, oldest first. */

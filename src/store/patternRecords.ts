@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Pattern } from '../../schemas/patterns';
 import { blocksOverlap, type Block } from '../domain/blocks';
 import { settlePattern } from '../domain/lifecycle';
+import { audienceOf } from '../domain/visibility';
 import type { PatternRecord, ReportState } from '../domain/sightings';
 import type { TrustRules } from '../domain/trust';
 import { allowBlocksNear } from './allowlist';
@@ -24,9 +25,10 @@ export async function loadRecords(tx: Executor, by: { keys: readonly string[] } 
   const list = 'keys' in by ? by.keys : by.ids;
   if (list.length === 0) return out;
   const where: SQL = 'keys' in by ? sql`p.key in ${jsonList(list)}` : sql`p.id in ${uuidList(list)}`;
-  const found = await rows<PatternRow>(tx, sql`select ${PATTERN_COLUMNS} from patterns p where ${where}`);
+  const found = await rows<PatternRow & { audience: string[] }>(tx, sql`select ${PATTERN_COLUMNS}, p.audience from patterns p where ${where}`);
   if (found.length === 0) return out;
   const patterns = found.map(toPattern);
+  const audiences = new Map(found.map((r) => [r.id, r.audience]));
   const ids = patterns.map((p) => p.id);
   const [reports, disputes, allowlisted] = await Promise.all([
     rows<ReportState & { patternId: string; confidence: unknown; sightings: unknown }>(
@@ -45,7 +47,12 @@ export async function loadRecords(tx: Executor, by: { keys: readonly string[] } 
   const open = new Map(disputes.map((d) => [d.patternId, int(d.open)]));
   const byId = new Map<string, PatternRecord>();
   for (const p of patterns) {
-    const record: PatternRecord = { pattern: p, reports: new Map(), facts: { openDisputes: open.get(p.id) ?? 0, allowlisted: allowlisted(p) } };
+    const record: PatternRecord = {
+      pattern: p,
+      reports: new Map(),
+      facts: { openDisputes: open.get(p.id) ?? 0, allowlisted: allowlisted(p) },
+      audience: audiences.get(p.id) ?? [],
+    };
     out.set(p.key, record);
     byId.set(p.id, record);
   }
@@ -54,6 +61,20 @@ export async function loadRecords(tx: Executor, by: { keys: readonly string[] } 
     byId.get(patternId)!.reports.set(r.partnerId, { ...report, confidence: int(r.confidence), sightings: int(r.sightings) });
   }
   return out;
+}
+
+/** The communities of each partner, as a lookup (for amber audiences). */
+export async function communitiesOf(tx: Executor, partnerIds: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
+  const ids = [...new Set(partnerIds)];
+  const found = ids.length
+    ? await rows<{ partnerId: string; communityId: string }>(
+        tx,
+        sql`select partner_id as "partnerId", community_id as "communityId" from community_members where partner_id in ${uuidList(ids)}`,
+      )
+    : [];
+  const map = new Map<string, string[]>();
+  for (const f of found) map.set(f.partnerId, [...(map.get(f.partnerId) ?? []), f.communityId]);
+  return (id) => map.get(id) ?? [];
 }
 
 /** Writes (inserts or updates) each partner's report on a pattern. */
@@ -102,9 +123,16 @@ export async function resettle(
   items: readonly { record: PatternRecord; before?: Pattern }[],
   ctx: { now: string; rules: TrustRules; event: string; partnerId: string | null; detail: Record<string, unknown> },
 ): Promise<{ head: number; changed: Pattern[] }> {
+  const reporters = items.flatMap(({ record }) => [...record.reports.keys()]);
+  const communities = await communitiesOf(tx, reporters);
   const changes = items
-    .map(({ record: r, before }) => ({ before: before ?? r.pattern, next: settlePattern(r.pattern, [...r.reports.values()], { ...r.facts, now: ctx.now }, ctx.rules) }))
-    .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.next));
+    .map(({ record: r, before }) => ({
+      before: before ?? r.pattern,
+      beforeAudience: r.audience,
+      next: settlePattern(r.pattern, [...r.reports.values()], { ...r.facts, now: ctx.now }, ctx.rules),
+      audience: audienceOf([...r.reports.values()], communities),
+    }))
+    .filter((c) => JSON.stringify([c.before, c.beforeAudience]) !== JSON.stringify([c.next, c.audience]));
   const appended = await appendChanges(tx, head, changes);
   await insertAudit(
     tx,

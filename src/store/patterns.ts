@@ -15,21 +15,25 @@ export interface ReportRow {
   sightings: number;
   firstSeen: string;
   lastSeen: string;
+  /** The reporter's communities: who may see this report when it is amber. */
+  audience: string[];
 }
 
-/** A pattern by id, with every report on it; null when there is none. */
-export async function findPattern(db: Db, id: string): Promise<{ pattern: Pattern; reports: ReportRow[] } | null> {
-  const [row] = await rows<PatternRow>(db, sql`select ${PATTERN_COLUMNS} from patterns p where p.id = ${id}::uuid`);
+/** A pattern by id (with its amber audience), with every report on it; null when there is none. */
+export async function findPattern(db: Db, id: string): Promise<{ pattern: Pattern; audience: string[]; reports: ReportRow[] } | null> {
+  const [row] = await rows<PatternRow & { audience: string[] }>(db, sql`select ${PATTERN_COLUMNS}, p.audience from patterns p where p.id = ${id}::uuid`);
   if (!row) return null;
   const reports = await rows<ReportRow & { confidence: unknown; sightings: unknown }>(
     db,
     sql`select r.partner_id as "partnerId", pa.name as "partnerName", pa.country, r.confidence, r.categories, r.tlp,
-               r.sightings, ${sql.raw(isoOf('r.first_seen'))} as "firstSeen", ${sql.raw(isoOf('r.last_seen'))} as "lastSeen"
+               r.sightings, ${sql.raw(isoOf('r.first_seen'))} as "firstSeen", ${sql.raw(isoOf('r.last_seen'))} as "lastSeen",
+               coalesce((select array_agg(m.community_id::text order by m.community_id) from community_members m where m.partner_id = r.partner_id), '{}') as audience
         from reports r join partners pa on pa.id = r.partner_id
         where r.pattern_id = ${id}::uuid order by r.first_seen, r.partner_id`,
   );
   return {
     pattern: toPattern(row),
+    audience: row.audience,
     reports: reports.map((r) => ({ ...r, confidence: int(r.confidence), sightings: int(r.sightings) })),
   };
 }

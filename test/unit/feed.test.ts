@@ -15,6 +15,7 @@ const stateArb = fc.record({
   action: fc.constantFrom('block', 'flag' as const),
   status: fc.constantFrom('active', 'disputed', 'held', 'expired', 'revoked' as const),
   tlp: fc.constantFrom('clear', 'green', 'amber', 'red' as const),
+  audience: fc.subarray(['c1', 'c2', 'c3']),
 });
 
 const filterArb: fc.Arbitrary<FeedFilter> = fc.record(
@@ -37,19 +38,27 @@ function toPattern(s: { key: string } & Record<string, unknown>, seq: number): P
 describe('viewChange keeps a filtered list equal to the filtered state at every seq', () => {
   it('property: over any log, any filter, any viewer', () => {
     fc.assert(
-      fc.property(fc.array(stateArb, { maxLength: 60 }), filterArb, fc.boolean(), (states, filter, isOperator) => {
-        const viewer: Viewer = { partnerId: 'x', isOperator };
+      fc.property(fc.array(stateArb, { maxLength: 60 }), filterArb, fc.boolean(), fc.subarray(['c1', 'c2']), (states, filter, isOperator, communities) => {
+        const viewer: Viewer = { partnerId: 'x', isOperator, communities };
         const server = new Map<string, Pattern>();
+        const audiences = new Map<string, string[]>();
         const client = new Map<string, Pattern>();
-        states.forEach((s, i) => {
+        states.forEach(({ audience, ...s }, i) => {
           const next = toPattern(s, i + 1);
           const before = server.get(next.key);
+          const row: ChangeRow = {
+            seq: i + 1,
+            op: isLive(next) ? 'upsert' : 'remove',
+            state: next,
+            audience,
+            prev: before ? filterView(before, audiences.get(next.key) ?? []) : null,
+          };
           server.set(next.key, next);
-          const row: ChangeRow = { seq: i + 1, op: isLive(next) ? 'upsert' : 'remove', state: next, prev: before ? filterView(before) : null };
+          audiences.set(next.key, audience);
           const shown = viewChange(filter, viewer, row);
           if (shown?.op === 'upsert') client.set(shown.pattern.key, shown.pattern);
           if (shown?.op === 'remove') client.delete(shown.pattern.key);
-          const expected = [...server.values()].filter((p) => selects(filter, viewer, p));
+          const expected = [...server.values()].filter((p) => selects(filter, viewer, { ...p, audience: audiences.get(p.key) }));
           expect([...client.values()].sort((a, b) => a.key.localeCompare(b.key))).toEqual(expected.sort((a, b) => a.key.localeCompare(b.key)));
         });
       }),

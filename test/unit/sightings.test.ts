@@ -5,7 +5,7 @@ import { DEFAULT_TRUST_RULES } from '../../src/domain/trust';
 
 const NOW = '2026-11-25T12:00:00.000Z';
 let ids = 0;
-const ctx = (partnerId: string, now = NOW) => ({ partnerId, now, rules: DEFAULT_TRUST_RULES, newId: () => `id-${++ids}`, allowlisted: () => false });
+const ctx = (partnerId: string, now = NOW) => ({ partnerId, now, rules: DEFAULT_TRUST_RULES, newId: () => `id-${++ids}`, allowlisted: () => false, communitiesOf: () => [] });
 const sighting = (over: Partial<Sighting> = {}): Sighting => ({
   index: 0,
   block: { prefix: '923001234567', length: 12 },
@@ -41,7 +41,7 @@ describe('applyBatch', () => {
     const p = state.get('+923001234567')!.pattern;
     expect(p).toMatchObject({ reporters: 2, confidence: 84, action: 'block', categories: ['irsf', 'wangiri'], kind: 'number' });
     expect(outcomes[0]!.before.get('+923001234567')).toBeNull();
-    expect(outcomes[1]!.before.get('+923001234567')).toMatchObject({ reporters: 1 });
+    expect(outcomes[1]!.before.get('+923001234567')?.pattern).toMatchObject({ reporters: 1 });
   });
 
   it('the same key twice in one batch: created then duplicate, one touched pattern', () => {
