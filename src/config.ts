@@ -1,7 +1,43 @@
 import { z } from 'zod';
+import { CATEGORIES } from '../schemas/common';
+import { DEFAULT_TRUST_RULES, type TrustRules } from './domain/trust';
 
 const intFromEnv = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def);
+
+const perCategory = (min: number, max: number) => z.partialRecord(z.enum(CATEGORIES), z.number().min(min).max(max));
+
+/** `HUB_TRUST_RULES`: JSON overriding any of the default trust rules. */
+const TrustRulesJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .object({
+        defaultConfidence: z.number().int().min(1).max(100),
+        blockAt: z.number().int().min(1).max(100),
+        maxConfidence: z.number().int().min(1).max(100),
+        categoryWeight: perCategory(0, 1),
+        validityDays: perCategory(1, 3650),
+      })
+      .partial()
+      .strict(),
+  )
+  .transform(
+    (r): TrustRules => ({
+      ...DEFAULT_TRUST_RULES,
+      ...r,
+      categoryWeight: { ...DEFAULT_TRUST_RULES.categoryWeight, ...r.categoryWeight },
+      validityDays: { ...DEFAULT_TRUST_RULES.validityDays, ...r.validityDays },
+    }),
+  );
 
 /** Every environment variable the hub reads, parsed once at start. */
 export const ConfigSchema = z.object({
@@ -26,6 +62,7 @@ export const ConfigSchema = z.object({
   HUB_RATE_INTAKE_BURST: intFromEnv(40, 1, 100_000),
   HUB_RATE_LOOKUP_PER_SEC: intFromEnv(1000, 1, 1_000_000),
   HUB_RATE_LOOKUP_BURST: intFromEnv(2000, 1, 1_000_000),
+  HUB_TRUST_RULES: TrustRulesJson.default(DEFAULT_TRUST_RULES),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

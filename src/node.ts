@@ -4,7 +4,6 @@ import pino from 'pino';
 import { ensureOperator, type OperatorAccess } from './bootstrap';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
-import { DEFAULT_TRUST_RULES } from './domain/trust';
 import { startHub } from './hub';
 
 /** Node entry: configuration, database and migrations, HTTP server, graceful shutdown. */
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
     settings: {
       maxBodyBytes: config.HUB_MAX_BODY_BYTES,
       maxBatchItems: config.HUB_MAX_BATCH_ITEMS,
-      rules: DEFAULT_TRUST_RULES,
+      rules: config.HUB_TRUST_RULES,
       wsMaxBufferedBytes: config.HUB_WS_MAX_BUFFER_BYTES,
       wsHeartbeatMs: config.HUB_WS_HEARTBEAT_MS,
       wsPositionMs: config.HUB_WS_POSITION_MS,

@@ -67,7 +67,7 @@ describe('visibility matrix: every TLP level, every kind of partner, every chann
     ws.close();
 
     for (const tlp of TLPS) {
-      const look = await (await t.request(`/v1/lookup?number=${encodeURIComponent(keys[tlp]!)}`, { key: p.key })).json();
+      const look = (await (await t.request(`/v1/lookup?number=${encodeURIComponent(keys[tlp]!)}`, { key: p.key })).json()) as { matches: unknown[] };
       expect(look.matches.length, `lookup ${tlp}`).toBe(MATRIX[name]![tlp] ? 1 : 0);
       const read = await t.request(`/v1/patterns/${ids[tlp]}`, { key: p.key });
       expect(read.status, `pattern read ${tlp}`).toBe(MATRIX[name]![tlp] ? 200 : 404);
