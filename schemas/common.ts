@@ -37,3 +37,9 @@ export type Problem = z.infer<typeof Problem>;
 
 /** An ISO 8601 timestamp as the hub writes it. */
 export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-25T12:00:00.000Z' });
+
+/** An ISO 8601 instant (with offset) whose UTC year is 1970..9999: what a database timestamp holds. */
+export const Instant = z.iso.datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}, 'must fall between the years 1970 and 9999 (UTC)');

@@ -1,14 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { Category, Country, Tlp } from './common';
+import { Category, Country, Instant, Tlp } from './common';
 
-/** An ISO 8601 instant whose UTC year is 1970..9999: what a database timestamp and a wire ISO string both hold. */
-const optionalDate = z.iso
-  .datetime({ offset: true })
-  .refine((v) => {
-    const year = new Date(v).getUTCFullYear();
-    return year >= 1970 && year <= 9999;
-  }, 'must fall between the years 1970 and 9999 (UTC)')
-  .optional();
+const optionalDate = Instant.optional();
 
 /** One indicator as a partner submits it. Unknown fields are ignored. */
 export const IndicatorInput = z

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { Country, Timestamp } from './common';
+import { Country, Instant, Timestamp } from './common';
 import { Pattern } from './patterns';
 
 const text = (max: number) =>
@@ -10,10 +10,6 @@ const text = (max: number) =>
     .max(max)
     .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
 
-const futureDate = z.iso.datetime({ offset: true }).refine((v) => {
-  const year = new Date(v).getUTCFullYear();
-  return year >= 1970 && year <= 9999;
-}, 'must fall between the years 1970 and 9999 (UTC)');
 
 /** `POST /v1/patterns/{id}/revoke` */
 export const RevokeInput = z.object({ reason: text(2000) }).strict().openapi('RevokeInput');
@@ -53,7 +49,7 @@ export const AllowlistInput = z
     country: Country.optional(),
     holder: text(200),
     certificate: text(200),
-    validUntil: futureDate.optional(),
+    validUntil: Instant.optional(),
   })
   .strict()
   .openapi('AllowlistInput');

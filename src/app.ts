@@ -24,8 +24,8 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.use('*', requestLog(deps.log, deps.metrics));
-  app.onError((err, c) => handleError(err, c, (e) => deps.log.error({ err: e, reqId: c.get('requestId') }, 'unhandled error')));
-  app.notFound((c) => problemResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => handleError(err, (e) => deps.log.error({ err: e, reqId: c.get('requestId') }, 'unhandled error')));
+  app.notFound((c) => problemResponse('not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', systemRoutes(deps));
   app.route('/', partnerRoutes(deps));

@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Problem } from '../../schemas/common';
@@ -82,7 +81,7 @@ export function problem(code: ErrorCode, detail?: string, errors?: Problem['erro
 }
 
 /** Writes a problem+json answer. */
-export function problemResponse(c: Context, code: ErrorCode, detail?: string, errors?: Problem['errors'], headers?: Record<string, string>): Response {
+export function problemResponse(code: ErrorCode, detail?: string, errors?: Problem['errors'], headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(problem(code, detail, errors)), {
     status: ERROR_STATUS[code],
     headers: { 'content-type': 'application/problem+json', ...headers },
@@ -98,14 +97,14 @@ export function issuesToErrors(issues: readonly { path: readonly PropertyKey[]; 
  * The app's error handler: our own errors as they are, Hono's HTTP exceptions mapped to a code,
  * anything else logged and answered 500 without internals.
  */
-export function handleError(err: Error, c: Context, log: (err: Error) => void): Response {
-  if (err instanceof HubError) return problemResponse(c, err.code, err.message, err.extra.errors, err.extra.headers);
+export function handleError(err: Error, log: (err: Error) => void): Response {
+  if (err instanceof HubError) return problemResponse(err.code, err.message, err.extra.errors, err.extra.headers);
   if (err instanceof HTTPException) {
     const code = codeForStatus(err.status);
-    if (code !== 'internal') return problemResponse(c, code, err.message || undefined);
+    if (code !== 'internal') return problemResponse(code, err.message || undefined);
   }
   log(err);
-  return problemResponse(c, 'internal');
+  return problemResponse('internal');
 }
 
 function codeForStatus(status: number): ErrorCode {

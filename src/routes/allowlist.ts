@@ -1,7 +1,6 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { AllowlistCreated, AllowlistInput, AllowlistList, ConflictList } from '../../schemas/trust';
 import { blockKey } from '../domain/blocks';
-import { normalizePattern } from '../domain/numbers';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
@@ -11,6 +10,7 @@ import { listConflicts } from '../store/trustReads';
 import { actorOf } from './actor';
 import type { AppDeps } from './deps';
 import { IdParam, bearer, jsonBody, problems } from './openapi';
+import { normalizeOrRefuse } from './patternInput';
 
 /** Certified legitimate numbers (operators): overlapping indicators are held, never pushed. */
 export function allowlistRoutes(deps: AppDeps) {
@@ -29,9 +29,7 @@ export function allowlistRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const normalized = normalizePattern(input.pattern, { country: input.country });
-      if (!normalized.ok) throw new HubError('invalid_pattern', `${normalized.code}: ${normalized.message}`);
-      const blocks = normalized.value.blocks;
+      const { blocks } = normalizeOrRefuse(input.pattern, { country: input.country });
       const validUntil = input.validUntil ? new Date(input.validUntil).toISOString() : null;
       const { id, held } = await addAllowlist(
         deps.database.db,

@@ -3,7 +3,6 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { DnoResult, HoldingList, PatternInput } from '../../schemas/trust';
 import { blockWithin } from '../domain/blocks';
 import { defaultCountryOf } from '../domain/indicators';
-import { normalizePattern } from '../domain/numbers';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
@@ -12,6 +11,7 @@ import { findPartner } from '../store/partners';
 import { insertHoldings, listHoldings } from '../store/trustReads';
 import type { AppDeps } from './deps';
 import { IdParam, bearer, jsonBody, problems } from './openapi';
+import { normalizeOrRefuse } from './patternInput';
 
 /** Number holdings (operators record them) and do-not-originate declarations inside them. */
 export function dnoRoutes(deps: AppDeps) {
@@ -32,9 +32,8 @@ export function dnoRoutes(deps: AppDeps) {
       const partner = await findPartner(deps.database.db, c.req.valid('param').id);
       if (!partner) throw new HubError('not_found', 'no such partner');
       const input = c.req.valid('json');
-      const normalized = normalizePattern(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partner.country) });
-      if (!normalized.ok) throw new HubError('invalid_pattern', `${normalized.code}: ${normalized.message}`);
-      const holdings = await insertHoldings(deps.database.db, partner.id, input.pattern, normalized.value.blocks, deps.clock().toISOString());
+      const { blocks } = normalizeOrRefuse(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partner.country) });
+      const holdings = await insertHoldings(deps.database.db, partner.id, input.pattern, blocks, deps.clock().toISOString());
       return c.json({ holdings }, 201);
     },
   );
@@ -68,10 +67,8 @@ export function dnoRoutes(deps: AppDeps) {
     async (c) => {
       const partner = c.get('partner');
       const input = c.req.valid('json');
-      const normalized = normalizePattern(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partner.country) });
-      if (!normalized.ok) throw new HubError('invalid_pattern', `${normalized.code}: ${normalized.message}`);
+      const { blocks, country, unallocated } = normalizeOrRefuse(input.pattern, { country: input.country, defaultCountry: defaultCountryOf(partner.country) });
       const holdings = await listHoldings(deps.database.db, partner.id);
-      const { blocks, country, unallocated } = normalized.value;
       const outside = blocks.filter((b) => !holdings.some((h) => blockWithin(b, h)));
       if (outside.length > 0) throw new HubError('not_in_holdings', `${input.pattern} is not inside the ranges recorded for this partner`);
       const now = deps.clock().toISOString();
