@@ -82,7 +82,8 @@ export class HubClient {
       const answer = await this.submitBatch(batch, opts.idempotencyScope);
       for (const k of ['created', 'corroborated', 'duplicate', 'rejected'] as const) sum[k] += answer.summary[k];
       sum.seq = Math.max(sum.seq, answer.seq);
-      await opts.onBatch?.(answer, batch, sum.batches++);
+      const index = sum.batches++;
+      await opts.onBatch?.(answer, batch, index);
       batch = [];
     };
     for await (const item of indicators) {

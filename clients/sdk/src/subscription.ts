@@ -28,7 +28,7 @@ export interface SubscribeOptions {
   /** Called after a snapshot replaced the list. */
   onSnapshot?: (seq: number, patterns: readonly Pattern[]) => void;
   onStatus?: (status: SubscriptionStatus) => void;
-  /** WebSocket failures in a row (without reaching live) before falling back to pull. */
+  /** Failed WebSocket upgrades in a row (refused, or no answer) before falling back to pull. */
   wsFailuresBeforePull?: number;
   /** In pull mode, how often to try WebSockets again. */
   retryWebSocketMs?: number;
@@ -76,12 +76,13 @@ export class Subscription {
     const maxWsFailures = this.opts.wsFailuresBeforePull ?? 3;
     let failures = 0;
     while (!this.#stop.signal.aborted) {
-      const wentLive = await this.#runWebSocket().catch((err: unknown) => {
+      const opened = await this.#runWebSocket().catch((err: unknown) => {
         this.#update({ connected: false, lastError: (err as Error).message });
         return false;
       });
       if (this.#stop.signal.aborted) return;
-      failures = wentLive ? 0 : failures + 1;
+      // A socket that opened and later dropped is a normal reconnect; only failed upgrades count.
+      failures = opened ? 0 : failures + 1;
       if (failures >= maxWsFailures) {
         await this.#runPull(this.opts.retryWebSocketMs ?? 60_000).catch((err: unknown) => this.#update({ connected: false, lastError: (err as Error).message }));
         failures = 0;
@@ -91,18 +92,21 @@ export class Subscription {
     }
   }
 
-  /** One WebSocket session; resolves when it ends: true if it got to live (a normal drop). */
+  /** One WebSocket session; resolves when it ends: true if the upgrade succeeded (a normal drop). */
   #runWebSocket(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const url = this.client.url.replace(/^http/, 'ws') + '/v1/feed/ws';
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.client.apiKey}` }, handshakeTimeout: 10_000 });
       this.#ws = ws;
       this.#update({ mode: 'connecting' });
-      let live = false;
+      let opened = false;
       let snapshot: { seq: number; patterns: Pattern[] } | null = null;
       const subscribe = (withSince: boolean) =>
         ws.send(JSON.stringify({ type: 'subscribe', ...(withSince ? { since: this.list.seq } : {}), ...(this.opts.filter ? { filter: this.opts.filter } : {}) }));
-      ws.on('open', () => subscribe(this.list.ready));
+      ws.on('open', () => {
+        opened = true;
+        subscribe(this.list.ready);
+      });
       ws.on('unexpected-response', (_req, res) => {
         ws.terminate();
         reject(new HubApiError(res.statusCode ?? 0, 'upgrade_refused', `WebSocket upgrade refused: HTTP ${res.statusCode}`));
@@ -112,7 +116,7 @@ export class Subscription {
         this.#ws = null;
         this.#update({ connected: false, lastError: code === 1000 ? null : `closed ${code} ${reason.toString()}`.trim() });
         if (code === 4001) return reject(new HubApiError(401, 'unauthorized', 'the hub closed the feed: partner disabled'));
-        resolve(live);
+        resolve(opened);
       });
       ws.on('message', (data) => {
         const parsed = ServerMessage.safeParse(JSON.parse(data.toString()));
@@ -139,7 +143,6 @@ export class Subscription {
             this.#ack(ws);
             break;
           case 'live':
-            live = true;
             this.list.advance(msg.seq);
             this.#update({ mode: 'websocket', connected: true, seq: this.list.seq, lastSyncAt: new Date(), lastError: null });
             break;
