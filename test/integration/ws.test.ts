@@ -10,7 +10,7 @@ let t: TestHub;
 let base: string;
 let submitter: { id: string; key: string };
 beforeAll(async () => {
-  t = await startTestHub({ wsPositionMs: 200 });
+  t = await startTestHub({ wsPositionMs: 200, wsHeartbeatMs: 250 });
   base = await t.listen();
   submitter = await t.partner({ roles: ['submitter'] });
 });
@@ -161,6 +161,22 @@ describe('WebSocket feed: auth and bad messages', () => {
     expect(JSON.parse(got[0]!)).toMatchObject({ type: 'error', code });
     // the hub is fine
     expect((await t.request('/healthz')).status).toBe(200);
+  });
+
+  it('heartbeats: a peer that stops answering pings is terminated; a live one stays', async () => {
+    const p = await t.partner({ roles: ['subscriber'] });
+    const open = (autoPong: boolean) =>
+      new Promise<WebSocket>((resolve) => {
+        const ws = new WebSocket(base.replace('http', 'ws') + '/v1/feed/ws', { headers: { authorization: `Bearer ${p.key}` }, autoPong });
+        ws.once('open', () => resolve(ws));
+      });
+    const [dead, alive] = [await open(false), await open(true)];
+    const started = Date.now();
+    const code = await new Promise<number>((r) => dead.once('close', (c) => r(c)));
+    expect(code).toBe(1006); // terminated, no close handshake
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+    alive.close();
   });
 
   it('a second subscribe on a live connection is refused', async () => {
