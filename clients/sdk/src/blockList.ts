@@ -85,18 +85,19 @@ export class BlockList {
     return [...this.#byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Writes the list (NDJSON: a header line, then one pattern per line) atomically. */
+  /** Writes the list (NDJSON: a header line, then one pattern per line) atomically, as of the call. */
   async save(path: string): Promise<void> {
+    // Taken before the first await: changes applied while writing belong to the next save.
+    const seq = this.#seq;
+    const patterns = [...this.#byKey.values()];
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     const file = await open(tmp, 'w');
     try {
-      const lines = [JSON.stringify({ format: FORMAT, seq: this.#seq, count: this.#byKey.size })];
-      for (const p of this.#byKey.values()) {
-        lines.push(JSON.stringify(p));
-        if (lines.length >= 1000) await file.write(lines.splice(0).join('\n') + '\n');
+      await file.write(JSON.stringify({ format: FORMAT, seq, count: patterns.length }) + '\n');
+      for (let i = 0; i < patterns.length; i += 1000) {
+        await file.write(patterns.slice(i, i + 1000).map((p) => JSON.stringify(p)).join('\n') + '\n');
       }
-      if (lines.length) await file.write(lines.join('\n') + '\n');
       await file.sync();
     } finally {
       await file.close();

@@ -74,26 +74,29 @@ export class Subscription {
   async #run(): Promise<void> {
     const policy = this.opts.reconnect ?? { attempts: Infinity, baseMs: 200, maxMs: 10_000 };
     const maxWsFailures = this.opts.wsFailuresBeforePull ?? 3;
-    let failures = 0;
+    let refusals = 0;
+    let attempt = 0;
     while (!this.#stop.signal.aborted) {
-      const opened = await this.#runWebSocket().catch((err: unknown) => {
+      const outcome = await this.#runWebSocket().catch((err: unknown) => {
         this.#update({ connected: false, lastError: (err as Error).message });
-        return false;
+        return err instanceof HubApiError && err.code === 'upgrade_refused' ? 'refused' : 'unreachable';
       });
       if (this.#stop.signal.aborted) return;
-      // A socket that opened and later dropped is a normal reconnect; only failed upgrades count.
-      failures = opened ? 0 : failures + 1;
-      if (failures >= maxWsFailures) {
+      // Only refused upgrades (a proxy in the way) lead to pull: a hub that is down is retried as it
+      // is, and a socket that opened and later dropped is a normal reconnect.
+      refusals = outcome === 'refused' ? refusals + 1 : 0;
+      if (refusals >= maxWsFailures) {
         await this.#runPull(this.opts.retryWebSocketMs ?? 60_000).catch((err: unknown) => this.#update({ connected: false, lastError: (err as Error).message }));
-        failures = 0;
+        refusals = 0;
         continue;
       }
-      await sleep(backoffMs(Math.min(failures, 10), policy), this.#stop.signal);
+      attempt = outcome === 'dropped' ? 0 : attempt + 1;
+      await sleep(backoffMs(Math.min(attempt, 10), policy), this.#stop.signal);
     }
   }
 
-  /** One WebSocket session; resolves when it ends: true if the upgrade succeeded (a normal drop). */
-  #runWebSocket(): Promise<boolean> {
+  /** One WebSocket session; resolves 'dropped' when an open socket ends, rejects when it never opened. */
+  #runWebSocket(): Promise<'dropped'> {
     return new Promise((resolve, reject) => {
       const url = this.client.url.replace(/^http/, 'ws') + '/v1/feed/ws';
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.client.apiKey}` }, handshakeTimeout: 10_000 });
@@ -116,7 +119,8 @@ export class Subscription {
         this.#ws = null;
         this.#update({ connected: false, lastError: code === 1000 ? null : `closed ${code} ${reason.toString()}`.trim() });
         if (code === 4001) return reject(new HubApiError(401, 'unauthorized', 'the hub closed the feed: partner disabled'));
-        resolve(opened);
+        if (opened) resolve('dropped');
+        else reject(new Error(`WebSocket closed before it opened (${code})`));
       });
       ws.on('message', (data) => {
         const parsed = ServerMessage.safeParse(JSON.parse(data.toString()));
