@@ -100,17 +100,19 @@ export class FeedHub implements TailListener {
   }
 
   /** Closes every feed of a partner (it was disabled). */
-  closePartner(partnerId: string, code: number = CLOSE_CODES.unauthorized, reason = 'partner disabled'): void {
-    for (const s of [...this.#subs.values()]) {
-      if (s.partnerId !== partnerId) continue;
-      s.socket.close(code, reason);
-      this.disconnect(s.id);
-    }
+  closePartner(partnerId: string): void {
+    this.#closeWhere((s) => s.partnerId === partnerId, CLOSE_CODES.unauthorized, 'partner disabled');
   }
 
   /** Closes every feed (the node is stopping). */
-  closeAll(code: number = CLOSE_CODES.goingAway, reason = 'hub shutting down'): void {
+  closeAll(): void {
+    this.#closeWhere(() => true, CLOSE_CODES.goingAway, 'hub shutting down');
+  }
+
+  #closeWhere(which: (s: Subscriber) => boolean, code: number, reason: string, last?: object): void {
     for (const s of [...this.#subs.values()]) {
+      if (!which(s)) continue;
+      if (last) this.#send(s, last);
       s.socket.close(code, reason);
       this.disconnect(s.id);
     }
@@ -215,12 +217,8 @@ export class FeedHub implements TailListener {
    * ones). They get `resync_required` and a close; a resubscribe without `since` takes a snapshot.
    */
   resyncPartner(partnerId: string): void {
-    for (const s of [...this.#subs.values()]) {
-      if (s.partnerId !== partnerId) continue;
-      this.#send(s, { type: 'error', code: 'resync_required', message: 'your communities changed: take a snapshot' });
-      s.socket.close(CLOSE_CODES.goingAway, 'resync required');
-      this.disconnect(s.id);
-    }
+    const last = { type: 'error', code: 'resync_required', message: 'your communities changed: take a snapshot' };
+    this.#closeWhere((s) => s.partnerId === partnerId, CLOSE_CODES.goingAway, 'resync required', last);
   }
 
   /** Tail listener: the node's one read of new changes, fanned out to live subscribers. */
