@@ -1,0 +1,67 @@
+/**
+ * lookup-http: GET /v1/lookup requests/s, keep-alive, 4 connections (autocannon, in a load
+ * process), against the hub holding 1M patterns (quick: 50k). The numbers cycle through exact
+ * hits, numbers in blocks, under prefixes and misses, written in E.164. Baseline, same run and
+ * load: a bare Hono route on @hono/node-server answering a constant (the hub's answer for one of
+ * those numbers, so the same bytes). Each side gets an untimed warm-up first. Target: ≥ 0.7×.
+ */
+import { cpuMeter, cpuText } from '../lib/cpu';
+import { figure, target, type Figure } from '../lib/figures';
+import { seededHits } from '../lib/db';
+import type { Part, PartContext } from '../lib/part';
+import { forkLoad } from '../lib/proc';
+
+interface Load {
+  perSecond: number;
+  total: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export const lookupHttpPart: Part = {
+  name: 'lookup-http',
+  title: 'GET /v1/lookup requests/s vs a bare Hono route',
+  timeoutMs: { full: 5 * 60_000, quick: 40_000 },
+  async run(ctx: PartContext): Promise<Figure[]> {
+    const patterns = ctx.quick ? 50_000 : 1_000_000;
+    const seconds = ctx.quick ? 1 : 10;
+    const warmup = ctx.quick ? 0.5 : 3;
+    const deadlineMs = ctx.quick ? 35_000 : 4 * 60_000;
+    const changes = ctx.quick ? 10_000 : 100_000;
+    const [hub, load, bare] = await Promise.all([
+      ctx.shared.seededHub(ctx, patterns, changes),
+      forkLoad(ctx.scope, 'httpLoad', { deadlineMs }),
+      forkLoad(ctx.scope, 'bareHono', { deadlineMs }),
+    ]);
+    const { key } = await hub.partner(['subscriber'], 'GB');
+    const paths: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      const [exact, inBlock, underPrefix] = seededHits(i * 997);
+      for (const n of [exact, inBlock, underPrefix, `33612${String(i).padStart(6, '0')}`]) paths.push(`/v1/lookup?number=%2B${n}`);
+    }
+    const headers = { authorization: `Bearer ${key}` };
+    const sample = await fetch(`${hub.base}${paths[0]}`, { headers });
+    if (sample.status !== 200) throw new Error(`lookup answered ${sample.status}: ${await sample.text()}`);
+    const answer = (await sample.json()) as unknown;
+    const drive = async (base: string, serverPid: number): Promise<Load & { cpu: Record<string, number> }> => {
+      await load.call('run', { base, paths, headers, connections: 4, seconds: warmup });
+      const cpu = cpuMeter({ server: [serverPid], autocannon: [load.pid] });
+      const r = await load.call<Load>('run', { base, paths, headers, connections: 4, seconds });
+      return { ...r, cpu: cpu.stop() };
+    };
+    const barePort = await bare.call<number>('listen', answer);
+    const baseline = await drive(`http://127.0.0.1:${barePort}`, bare.pid);
+    await bare.stop();
+    const measured = await drive(hub.base, hub.pid);
+    for (const [who, r] of [['hub', measured], ['bare Hono', baseline]] as const) {
+      if (r.errors || r.non2xx) throw new Error(`${who}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+      ctx.detail(`${who}: ${Math.round(r.perSecond).toLocaleString('en-US')} requests/s over ${seconds} s, latency p50 ${r.p50} ms, p99 ${r.p99} ms (${r.total.toLocaleString('en-US')} requests); CPU: ${cpuText(r.cpu)}`);
+    }
+    ctx.detail(`hub holding ${patterns.toLocaleString('en-US')} patterns; ${paths.length} distinct numbers in turn; 4 keep-alive connections; ${warmup} s untimed warm-up each`);
+    return [
+      figure({ part: 'lookup-http', name: 'lookups/s over HTTP', value: measured.perSecond, unit: 'req/s', baselineName: 'bare Hono constant', baseline: baseline.perSecond, target: target.ratioAtLeast(0.7) }),
+    ];
+  },
+};
