@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChangesQuery, ChangesResponse, FeedFilterQuery, Snapshot, type FeedFilter } from '../../schemas/feed';
 import type { Pattern } from '../../schemas/patterns';
-import { selectionKey, selects, viewChange } from '../domain/feed';
+import { filterView, selectionKey, selects, viewChange } from '../domain/feed';
 import type { Viewer } from '../domain/visibility';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
@@ -41,7 +41,10 @@ export function feedRoutes(deps: AppDeps) {
       const ifNoneMatch = c.req.header('if-none-match');
       if (ifNoneMatch && ifNoneMatch === tag(await currentHead(deps.database.db), viewer.communities)) return c.body(null, 304);
       // The reader's communities are read with the snapshot, so both are of the same moment.
-      const keepFor = (view: ReaderView) => (p: Pattern, audience: readonly string[]) => selects(filter, { ...viewer, communities: view.communities }, { ...p, audience });
+      const keepFor = (view: ReaderView) => {
+        const reader = { ...viewer, communities: view.communities };
+        return (p: Pattern, audience: readonly string[]) => selects(filter, reader, filterView(p, audience));
+      };
       if ((c.req.header('accept') ?? '').includes(NDJSON)) return streamSnapshot(deps, viewer.partnerId, keepFor, tag) as never;
       const patterns: Pattern[] = [];
       let etag = '';

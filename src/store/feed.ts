@@ -112,8 +112,16 @@ export async function readSnapshot(db: Db, reader: SnapshotReader): Promise<numb
         );
         if (list.length === 0) break;
         after = list[list.length - 1]!.key;
-        const kept = list.filter((r) => keep(toPattern(r), r.audience));
-        if (kept.length > 0) await reader.onPage(kept.map(toPattern), kept.map((r) => r.audience));
+        // Each row is converted once; only what the reader keeps goes on.
+        const patterns: Pattern[] = [];
+        const audiences: string[][] = [];
+        for (const r of list) {
+          const p = toPattern(r);
+          if (!keep(p, r.audience)) continue;
+          patterns.push(p);
+          audiences.push(r.audience);
+        }
+        if (patterns.length > 0) await reader.onPage(patterns, audiences);
         if (list.length < PAGE) break;
       }
       return head;
