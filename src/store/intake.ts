@@ -43,13 +43,15 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
       if (earlier) return { answer: earlier, replayed: true };
     }
     const sightings = cmd.items.flatMap((i) => i.sightings);
-    const existing = await loadRecords(tx, { keys: [...new Set(sightings.map((s) => keyOf(s)))] }, cmd.now);
+    // One allowlist read for the batch: every touched pattern has the block of one of its sightings.
+    const allowlisted = await allowlistCheck(tx, sightings.map((s) => s.block), cmd.now);
+    const existing = await loadRecords(tx, { keys: [...new Set(sightings.map((s) => keyOf(s)))] }, cmd.now, allowlisted);
     const outcome = applyBatch(existing, sightings, {
       partnerId: cmd.partnerId,
       now: cmd.now,
       rules: cmd.rules,
       newId: randomUUID,
-      allowlisted: await allowlistCheck(tx, sightings.map((s) => s.block), cmd.now),
+      allowlisted,
       communitiesOf: await communitiesOf(tx, [cmd.partnerId, ...[...existing.values()].flatMap((r) => [...r.reports.keys()])]),
     });
     const keys = [...outcome.touched.keys()];

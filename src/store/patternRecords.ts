@@ -19,8 +19,16 @@ export async function allowlistCheck(tx: Executor, blocks: readonly Block[], now
   return (b) => near.some((a) => blocksOverlap(a, b));
 }
 
-/** Patterns by key or id, with their reports, open disputes and allowlist standing. */
-export async function loadRecords(tx: Executor, by: { keys: readonly string[] } | { ids: readonly string[] }, now: string): Promise<Map<string, PatternRecord>> {
+/**
+ * Patterns by key or id, with their reports, open disputes and allowlist standing. A caller that
+ * already holds an allowlist check covering these patterns passes it, so it is not read twice.
+ */
+export async function loadRecords(
+  tx: Executor,
+  by: { keys: readonly string[] } | { ids: readonly string[] },
+  now: string,
+  allowlistedFor?: (b: Block) => boolean,
+): Promise<Map<string, PatternRecord>> {
   const out = new Map<string, PatternRecord>();
   const list = 'keys' in by ? by.keys : by.ids;
   if (list.length === 0) return out;
@@ -42,7 +50,7 @@ export async function loadRecords(tx: Executor, by: { keys: readonly string[] } 
       sql`select pattern_id as "patternId", count(*) as open from disputes
           where status = 'open' and pattern_id in ${uuidList(ids)} group by pattern_id`,
     ),
-    allowlistCheck(tx, patterns, now),
+    allowlistedFor ?? allowlistCheck(tx, patterns, now),
   ]);
   const open = new Map(disputes.map((d) => [d.patternId, int(d.open)]));
   const byId = new Map<string, PatternRecord>();
