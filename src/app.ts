@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { HubError, handleError, issuesToErrors, problemResponse } from './http/errors';
+import { contractError, handleError, problemResponse } from './http/errors';
 import type { AppEnv } from './http/env';
 import { requestLog } from './http/requestLog';
 import type { AppDeps } from './routes/deps';
@@ -20,7 +20,7 @@ export type { AppDeps } from './routes/deps';
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw new HubError('invalid_request', 'the request does not match the contract', { errors: issuesToErrors(result.error.issues) });
+      if (!result.success) throw contractError(result.error.issues);
     },
   });
   app.use('*', requestLog(deps.log, deps.metrics));

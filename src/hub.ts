@@ -62,9 +62,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   // Amber audiences of live patterns, beside the matcher (they never leave the node).
   const audiences = new Map<string, readonly string[]>();
   tail.add({
-    onSnapshot: (_seq, patterns, patternAudiences) => {
-      matcher.clear();
-      audiences.clear();
+    onSnapshotPage: (patterns, patternAudiences) => {
       patterns.forEach((p, i) => {
         matcher.upsert(p);
         if (patternAudiences[i]?.length) audiences.set(p.key, patternAudiences[i]!);
@@ -82,6 +80,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
   tail.add(feeds);
   await tail.start();
+  matcher.trim();
   const keys = new PartnerKeyCache(database.db);
   const clock = opts.clock ?? (() => new Date());
   const allow = new AllowIndex();

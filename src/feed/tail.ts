@@ -6,8 +6,12 @@ import { readSnapshot } from '../store/feed';
 
 /** Something on this node that follows the change log (the lookup matcher, the WebSocket hub). */
 export interface TailListener {
-  /** The starting state: every live pattern as of `seq`, with the amber audiences beside them. */
-  onSnapshot?(seq: number, patterns: readonly Pattern[], audiences: readonly string[][]): void;
+  /**
+   * The starting state, page by page, before any `onChanges`: every live pattern as of the position
+   * `start` ends at, with the amber audiences beside them. Pages are not kept, so a node never holds
+   * all the patterns as objects at once.
+   */
+  onSnapshotPage?(patterns: readonly Pattern[], audiences: readonly string[][]): void;
   /** Changes in seq order, each delivered exactly once. */
   onChanges(changes: readonly StoredChange[], head: number): void;
 }
@@ -50,16 +54,12 @@ export class ChangeTail {
 
   /** Loads the live patterns into every listener, then follows the log. */
   async start(): Promise<void> {
-    const loaded: Pattern[] = [];
-    const audiences: string[][] = [];
     this.#position = await readSnapshot(this.database.db, {
       keepFor: () => () => true,
-      onPage: (page, pageAudiences) => {
-        for (const p of page) loaded.push(p);
-        for (const a of pageAudiences) audiences.push(a);
+      onPage: (page, audiences) => {
+        for (const l of this.#listeners) l.onSnapshotPage?.(page, audiences);
       },
     });
-    for (const l of this.#listeners) l.onSnapshot?.(this.#position, loaded, audiences);
     this.#unlisten = await this.database.listen(CHANGES_CHANNEL, () => this.wake());
     this.#timer = setInterval(() => this.wake(), this.opts.pollMs ?? 2000);
     this.#timer.unref();

@@ -93,6 +93,11 @@ export function issuesToErrors(issues: readonly { path: readonly PropertyKey[]; 
   return issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
 }
 
+/** The error for a request that its route's zod schema refused. */
+export function contractError(issues: readonly { path: readonly PropertyKey[]; message: string }[]): HubError {
+  return new HubError('invalid_request', 'the request does not match the contract', { errors: issuesToErrors(issues) });
+}
+
 /**
  * The app's error handler: our own errors as they are, Hono's HTTP exceptions mapped to a code,
  * anything else logged and answered 500 without internals.

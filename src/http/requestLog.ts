@@ -9,6 +9,14 @@ import type { HubMetrics } from './metrics';
  * query string is left out of the line: it may hold subscriber numbers. Never logs a key.
  */
 export function requestLog(log: Logger, metrics: HubMetrics): MiddlewareHandler<AppEnv> {
+  // One histogram child per (method, route, status), found by a string key: prom-client would hash the label object each time.
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  const durationOf = (method: string, route: string, status: number) => {
+    const name = `${method} ${status} ${route}`;
+    let child = durations.get(name);
+    if (!child) durations.set(name, (child = metrics.httpDuration.labels({ method, route, status: String(status) })));
+    return child;
+  };
   return async function requestLogMiddleware(c, next) {
     const started = performance.now();
     const requestId = c.req.header('x-request-id')?.slice(0, 100) || randomUUID();
@@ -20,8 +28,8 @@ export function requestLog(log: Logger, metrics: HubMetrics): MiddlewareHandler<
       const ms = performance.now() - started;
       const route = c.req.routePath || 'unmatched';
       const status = c.res.status;
-      metrics.httpDuration.observe({ method: c.req.method, route, status: String(status) }, ms / 1000);
-      if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
+      durationOf(c.req.method, route, status).observe(ms / 1000);
+      if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz' && log.isLevelEnabled('info')) {
         log.info(
           { reqId: requestId, method: c.req.method, path: c.req.path, route, status, ms: Math.round(ms * 10) / 10, partnerId: c.get('partner')?.id },
           'request',

@@ -54,3 +54,88 @@ describe('PrefixMatcher', () => {
     );
   });
 });
+
+/** A pattern as the database gives it: canonical uuid, ISO timestamps, every field set. */
+function stored(prefix: string, length: number | null, i: number): Pattern {
+  const b = { prefix, length };
+  const hex = (i * 2654435761 >>> 0).toString(16).padStart(8, '0');
+  const at = new Date(Date.UTC(2026, 0, 1) + i * 1234567).toISOString();
+  return {
+    id: `${hex}-0000-4000-8000-${hex}${hex.slice(0, 4)}`, key: blockKey(b), kind: blockKind(b), prefix, length,
+    country: i % 3 === 0 ? null : i % 3 === 1 ? 'PK' : 'GB', categories: i % 2 ? ['irsf', 'wangiri'] : ['scam_call_center'],
+    confidence: i % 101, reporters: 1 + (i % 7), action: i % 2 ? 'flag' : 'block', status: i % 5 ? 'active' : 'disputed',
+    tlp: (['clear', 'green', 'amber', 'red'] as const)[i % 4]!, unallocated: i % 11 === 0, firstSeen: at, lastSeen: at,
+    validUntil: i % 4 ? at : null, seq: 1000 + i,
+  };
+}
+
+describe('PrefixMatcher columns', () => {
+  it('gives back every field exactly, for coded and verbatim patterns alike', () => {
+    const m = new PrefixMatcher();
+    const exact = stored('923001234567', 12, 7);
+    const long = stored('4912345678901234', 17, 8);
+    const odd = { ...stored('9230012', null, 9), firstSeen: '2026-01-01T00:00:00Z', id: 'not-a-uuid' };
+    for (const p of [exact, long, odd]) m.upsert(p);
+    expect(m.match('923001234567')).toEqual([exact, odd]);
+    expect(m.match('49123456789012345')).toEqual([long]);
+    const slots: number[] = [];
+    expect(m.find('923001234567', slots)).toBe(2);
+    expect(slots.map((s) => [m.keyAt(s), m.tlpAt(s), m.actionAt(s)])).toEqual([
+      [exact.key, exact.tlp, exact.action],
+      [odd.key, odd.tlp, odd.action],
+    ]);
+    expect(m.find('92300x234567', slots)).toBe(0);
+  });
+
+  it('property: after any upserts and removals, agrees with a map of the same patterns', () => {
+    const digit = fc.constantFrom('4', '9', '2', '3');
+    const blockArb = fc
+      .tuple(fc.string({ unit: digit, minLength: 2, maxLength: 17 }), fc.option(fc.integer({ min: 2, max: 18 }), { nil: null }))
+      .map(([prefix, len]) => ({ prefix, length: len === null ? null : Math.max(len, prefix.length) }));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('upsert' as const), block: blockArb, i: fc.nat(10_000) }),
+      fc.record({ kind: fc.constant('remove' as const), block: blockArb, i: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.array(fc.string({ unit: digit, minLength: 2, maxLength: 18 }), { maxLength: 30 }), (ops, numbers) => {
+        const m = new PrefixMatcher();
+        const held = new Map<string, Pattern>();
+        for (const o of ops) {
+          const key = blockKey(o.block);
+          if (o.kind === 'remove') {
+            m.remove(key);
+            held.delete(key);
+          } else {
+            const p = stored(o.block.prefix, o.block.length, o.i);
+            m.upsert(p);
+            held.set(key, p);
+          }
+        }
+        expect(m.size).toBe(held.size);
+        for (const p of held.values()) numbers.push(p.prefix.padEnd(p.length ?? p.prefix.length + 1, '7'));
+        for (const n of numbers) {
+          const expected = [...held.values()].filter((p) => blockContains(p, n));
+          const got = m.match(n);
+          expect([...got].sort((a, b) => a.key.localeCompare(b.key))).toEqual(expected.sort((a, b) => a.key.localeCompare(b.key)));
+          // Longest prefix first; within one prefix, the fixed length before the open prefix.
+          const order = got.map((p) => p.prefix.length * 2 + (p.length === null ? 0 : 1));
+          expect([...order].sort((a, b) => b - a)).toEqual(order);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps finding every prefix through table growth and deletions (backward shifts)', () => {
+    const m = new PrefixMatcher();
+    const n = 20_000;
+    for (let i = 0; i < n; i++) m.upsert(stored(String(4_400_000_000 + i * 37), 12, i));
+    for (let i = 0; i < n; i += 2) m.remove(blockKey({ prefix: String(4_400_000_000 + i * 37), length: 12 }));
+    m.trim();
+    expect(m.size).toBe(n / 2);
+    for (let i = 0; i < n; i++) {
+      const number = `${4_400_000_000 + i * 37}00`;
+      expect(m.match(number).length, number).toBe(i % 2);
+    }
+  });
+});

@@ -1,0 +1,282 @@
+import { ACTIONS, PATTERN_STATUSES, type Pattern } from '../../schemas/patterns';
+import { TLPS } from '../../schemas/common';
+import { blockKey, blockKind } from './blocks';
+
+/** Prefixes up to this many digits are held as one exact double (10^n + value < 2^53). */
+export const MAX_CODED_DIGITS = 15;
+
+const POW10 = Array.from({ length: MAX_CODED_DIGITS + 1 }, (_, i) => 10 ** i);
+/** The length of an open prefix in `links`. */
+export const OPEN_LENGTH = -1;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+const DIGITS = /^[0-9]+$/;
+
+/** Whether the prefix is held by its code: digits only, at most MAX_CODED_DIGITS of them. */
+export function isCoded(prefix: string): boolean {
+  return prefix.length <= MAX_CODED_DIGITS && DIGITS.test(prefix);
+}
+
+/** The code of a digit prefix of at most MAX_CODED_DIGITS digits: unique per (digits, length). */
+export function prefixCode(prefix: string): number {
+  return POW10[prefix.length]! + Number(prefix);
+}
+
+/** Each distinct value once, addressed by a small integer (countries, category lists). */
+class Interner<T> {
+  readonly #values: T[] = [];
+  readonly #ids = new Map<string, number>();
+  constructor(private readonly nameOf: (value: T) => string) {}
+  id(value: T): number {
+    const name = this.nameOf(value);
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = this.#values.push(value) - 1;
+      this.#ids.set(name, id);
+    }
+    return id;
+  }
+  value(id: number): T {
+    return this.#values[id]!;
+  }
+}
+
+/** The value of `length` decimal digits at `at`, or -1 when one is not a digit. */
+function digitsAt(text: string, at: number, length: number): number {
+  let v = 0;
+  for (let i = at; i < at + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Where `Date#toISOString` puts each separator, as character codes: - - T : : . Z */
+const ISO_SEPARATORS = [4, 45, 7, 45, 10, 84, 13, 58, 16, 58, 19, 46, 23, 90];
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The instant of ISO text exactly as `Date#toISOString` writes it (`2026-11-25T12:00:00.000Z`), as
+ * every stored timestamp is; null for anything else (kept verbatim then). NaN stands for null.
+ * Parsed by hand: `Date.parse` plus a check that it prints back was most of the loading time.
+ */
+function instantMs(text: string | null): number | null {
+  if (text === null) return NaN;
+  if (text.length !== 24) return null;
+  for (let i = 0; i < ISO_SEPARATORS.length; i += 2) if (text.charCodeAt(ISO_SEPARATORS[i]!) !== ISO_SEPARATORS[i + 1]) return null;
+  const y = digitsAt(text, 0, 4);
+  const mo = digitsAt(text, 5, 2);
+  const d = digitsAt(text, 8, 2);
+  const h = digitsAt(text, 11, 2);
+  const mi = digitsAt(text, 14, 2);
+  const sec = digitsAt(text, 17, 2);
+  const ms = digitsAt(text, 20, 3);
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ms < 0) return null;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0)) return null;
+  return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+}
+
+/** The four 32-bit words of a canonical lower-case UUID, or null. */
+function uuidWords(id: string, into: Uint32Array, at: number): boolean {
+  if (id.length !== 36 || id[8] !== '-' || id[13] !== '-' || id[18] !== '-' || id[23] !== '-') return false;
+  let word = 0;
+  let nibbles = 0;
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+    const c = id.charCodeAt(i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (v < 0) return false;
+    word = (word << 4) | v;
+    if (++nibbles % 8 === 0) {
+      into[at + nibbles / 8 - 1] = word >>> 0;
+      word = 0;
+    }
+  }
+  return true;
+}
+
+function instantText(ms: number): string | null {
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * Live patterns held column by column in typed arrays, about 80 bytes each instead of a ~740-byte
+ * object graph: a node holds millions and a lookup only reads a few fields. Slots are reused after
+ * removal. A Pattern object is built only when one is asked for. Values that would not come back
+ * exactly (a non-canonical id or timestamp, a prefix too long to code) keep their whole Pattern.
+ */
+export class PatternColumns {
+  #capacity = 0;
+  #size = 0;
+  #free: number[] = [];
+  /**
+   * What a lookup reads of a slot, 16 bytes together so that it costs one cache line: the prefix
+   * code (`codes[2 * slot]`), then the next slot with the same prefix (`links[4 * slot + 2]`, -1 at
+   * the end of the chain) and the length (`links[4 * slot + 3]`, OPEN_LENGTH for an open prefix).
+   */
+  codes = new Float64Array(0);
+  links = new Int32Array(0);
+  prefixLength = new Uint8Array(0);
+  action = new Uint8Array(0);
+  status = new Uint8Array(0);
+  tlp = new Uint8Array(0);
+  #unallocated = new Uint8Array(0);
+  #confidence = new Int16Array(0);
+  #country = new Uint16Array(0);
+  #categories = new Uint16Array(0);
+  #id = new Uint32Array(0);
+  #times = new Float64Array(0);
+  #numbers = new Float64Array(0);
+  readonly #countries = new Interner<string | null>((c) => (c === null ? '' : `=${c}`));
+  readonly #categoryLists = new Interner<Pattern['categories']>((list) => list.join(','));
+  readonly #verbatim = new Map<number, Pattern>();
+
+  /** Slots in use. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Stores `p` in a new slot and returns it. */
+  add(p: Pattern): number {
+    const slot = this.#free.pop() ?? this.#grow();
+    this.#size++;
+    this.write(slot, p);
+    return slot;
+  }
+
+  /** Overwrites the slot with `p` (same prefix and length: the slot's place in the index stays). */
+  write(slot: number, p: Pattern): void {
+    const coded = isCoded(p.prefix);
+    this.codes[2 * slot] = coded ? prefixCode(p.prefix) : NaN;
+    this.prefixLength[slot] = p.prefix.length;
+    this.links[4 * slot + 3] = p.length ?? OPEN_LENGTH;
+    this.action[slot] = ACTIONS.indexOf(p.action);
+    this.status[slot] = PATTERN_STATUSES.indexOf(p.status);
+    this.tlp[slot] = TLPS.indexOf(p.tlp);
+    this.#unallocated[slot] = p.unallocated ? 1 : 0;
+    this.#confidence[slot] = p.confidence;
+    this.#country[slot] = this.#countries.id(p.country);
+    this.#categories[slot] = this.#categoryLists.id(p.categories);
+    this.#numbers[2 * slot] = p.reporters;
+    this.#numbers[2 * slot + 1] = p.seq;
+    const first = instantMs(p.firstSeen);
+    const last = instantMs(p.lastSeen);
+    const until = instantMs(p.validUntil);
+    this.#times[3 * slot] = first ?? NaN;
+    this.#times[3 * slot + 1] = last ?? NaN;
+    this.#times[3 * slot + 2] = until ?? NaN;
+    const idOk = uuidWords(p.id, this.#id, 4 * slot);
+    const exact =
+      coded && idOk && first !== null && last !== null && until !== null &&       p.key === blockKey(p) && p.kind === blockKind(p) && p.confidence === this.#confidence[slot] && this.#country[slot]! < 65535;
+    if (exact) this.#verbatim.delete(slot);
+    else this.#verbatim.set(slot, { ...p });
+  }
+
+  /** Frees the slot for reuse. */
+  release(slot: number): void {
+    this.#verbatim.delete(slot);
+    this.#free.push(slot);
+    this.#size--;
+  }
+
+  /** The slot's length, or null for an open prefix. */
+  lengthOf(slot: number): number | null {
+    const n = this.links[4 * slot + 3]!;
+    return n === OPEN_LENGTH ? null : n;
+  }
+
+  /** The slot's digit prefix. */
+  prefixOf(slot: number): string {
+    const kept = this.#verbatim.get(slot);
+    if (kept) return kept.prefix;
+    const n = this.prefixLength[slot]!;
+    return String(this.codes[2 * slot]! - POW10[n]!).padStart(n, '0');
+  }
+
+  /** The slot's canonical key. */
+  keyOf(slot: number): string {
+    return this.#verbatim.get(slot)?.key ?? blockKey({ prefix: this.prefixOf(slot), length: this.lengthOf(slot) });
+  }
+
+  /** The slot's pattern, built afresh (callers may keep or change it). */
+  pattern(slot: number): Pattern {
+    const kept = this.#verbatim.get(slot);
+    if (kept) return { ...kept, categories: [...kept.categories] };
+    const block = { prefix: this.prefixOf(slot), length: this.lengthOf(slot) };
+    return {
+      id: this.#idText(slot),
+      key: blockKey(block),
+      kind: blockKind(block),
+      prefix: block.prefix,
+      length: block.length,
+      country: this.#countries.value(this.#country[slot]!),
+      categories: [...this.#categoryLists.value(this.#categories[slot]!)],
+      confidence: this.#confidence[slot]!,
+      reporters: this.#numbers[2 * slot]!,
+      action: ACTIONS[this.action[slot]!]!,
+      status: PATTERN_STATUSES[this.status[slot]!]!,
+      tlp: TLPS[this.tlp[slot]!]!,
+      unallocated: this.#unallocated[slot] === 1,
+      firstSeen: instantText(this.#times[3 * slot]!)!,
+      lastSeen: instantText(this.#times[3 * slot + 1]!)!,
+      validUntil: instantText(this.#times[3 * slot + 2]!),
+      seq: this.#numbers[2 * slot + 1]!,
+    };
+  }
+
+  /** Drops every slot. */
+  clear(): void {
+    this.#resize(0);
+    this.#size = 0;
+    this.#free = [];
+    this.#verbatim.clear();
+  }
+
+  /** Shrinks the arrays to the slots in use when a bulk load left much spare room. */
+  trim(): void {
+    if (this.#free.length > 0 || this.#capacity <= this.#size + 1024) return;
+    this.#resize(this.#size);
+  }
+
+  #idText(slot: number): string {
+    let hex = '';
+    for (let i = 0; i < 4; i++) {
+      const w = this.#id[4 * slot + i]!;
+      hex += HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
+    }
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  /** A new slot at the end, growing the arrays by half when full. */
+  #grow(): number {
+    const slot = this.#size;
+    if (slot === this.#capacity) this.#resize(Math.max(1024, Math.ceil(this.#capacity * 1.5)));
+    return slot;
+  }
+
+  #resize(capacity: number): void {
+    const to = <T extends Float64Array | Uint8Array | Uint16Array | Int16Array | Uint32Array>(a: T, per = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(capacity * per);
+      b.set(a.subarray(0, Math.min(a.length, capacity * per)));
+      return b;
+    };
+    const hot = new Float64Array(capacity * 2);
+    hot.set(this.codes.subarray(0, Math.min(this.codes.length, capacity * 2)));
+    this.codes = hot;
+    this.links = new Int32Array(hot.buffer);
+    this.prefixLength = to(this.prefixLength);
+    this.action = to(this.action);
+    this.status = to(this.status);
+    this.tlp = to(this.tlp);
+    this.#unallocated = to(this.#unallocated);
+    this.#confidence = to(this.#confidence);
+    this.#country = to(this.#country);
+    this.#categories = to(this.#categories);
+    this.#id = to(this.#id, 4);
+    this.#times = to(this.#times, 3);
+    this.#numbers = to(this.#numbers, 2);
+    this.#capacity = capacity;
+  }
+}
