@@ -152,13 +152,18 @@ export class PatternColumns {
     this.codes[2 * slot] = coded ? prefixCode(p.prefix) : NaN;
     this.prefixLength[slot] = p.prefix.length;
     this.links[4 * slot + 3] = p.length ?? OPEN_LENGTH;
-    this.action[slot] = ACTIONS.indexOf(p.action);
-    this.status[slot] = PATTERN_STATUSES.indexOf(p.status);
-    this.tlp[slot] = TLPS.indexOf(p.tlp);
+    const action = ACTIONS.indexOf(p.action);
+    const status = PATTERN_STATUSES.indexOf(p.status);
+    const tlp = TLPS.indexOf(p.tlp);
+    const country = this.#countries.id(p.country);
+    const categories = this.#categoryLists.id(p.categories);
+    this.action[slot] = action;
+    this.status[slot] = status;
+    this.tlp[slot] = tlp;
     this.#unallocated[slot] = p.unallocated ? 1 : 0;
     this.#confidence[slot] = p.confidence;
-    this.#country[slot] = this.#countries.id(p.country);
-    this.#categories[slot] = this.#categoryLists.id(p.categories);
+    this.#country[slot] = country;
+    this.#categories[slot] = categories;
     this.#numbers[2 * slot] = p.reporters;
     this.#numbers[2 * slot + 1] = p.seq;
     const first = instantMs(p.firstSeen);
@@ -168,8 +173,11 @@ export class PatternColumns {
     this.#times[3 * slot + 1] = last ?? NaN;
     this.#times[3 * slot + 2] = until ?? NaN;
     const idOk = uuidWords(p.id, this.#id, 4 * slot);
+    // Whatever the columns cannot give back exactly is kept whole (never the case for stored patterns).
     const exact =
-      coded && idOk && first !== null && last !== null && until !== null &&       p.key === blockKey(p) && p.kind === blockKind(p) && p.confidence === this.#confidence[slot] && this.#country[slot]! < 65535;
+      coded && idOk && first !== null && last !== null && until !== null && action >= 0 && status >= 0 && tlp >= 0 &&
+      country < 65536 && categories < 65536 && p.confidence === this.#confidence[slot] &&
+      p.key === blockKey(p) && p.kind === blockKind(p);
     if (exact) this.#verbatim.delete(slot);
     else this.#verbatim.set(slot, { ...p });
   }
