@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -18,7 +19,16 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to a function that stops listening. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** PostgreSQL only: a REPEATABLE READ read-only transaction that can also stream COPY out. */
+  readOnlyCopy?: <T>(fn: (tx: CopyTransaction) => Promise<T>) => Promise<T>;
   close(): Promise<void>;
+}
+
+/** Queries and `COPY (query) TO STDOUT` on one transaction's connection. */
+export interface CopyTransaction {
+  execute: Db['execute'];
+  /** The rows of `query` in COPY text format; params are inlined (COPY takes none). Read it to the end. */
+  copyOut(query: SQL): Promise<AsyncIterable<Uint8Array>>;
 }
 
 /** Where the committed drizzle-kit migrations live. */
@@ -51,7 +61,28 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       const sub = await client.listen(channel, onNotify);
       return () => sub.unlisten();
     },
+    readOnlyCopy: (fn) => client.begin('isolation level repeatable read read only', (tx) => fn(copyTransaction(tx))) as never,
     close: () => client.end({ timeout: 5 }),
+  };
+}
+
+const dialect = new PgDialect();
+
+function copyTransaction(tx: postgres.TransactionSql): CopyTransaction {
+  const execute = (query: SQL) => {
+    const q = dialect.sqlToQuery(query);
+    return tx.unsafe(q.sql, q.params as never[]);
+  };
+  return {
+    execute: execute as unknown as Db['execute'],
+    async copyOut(query) {
+      const rows = await tx.unsafe(`copy (${dialect.sqlToQuery(query.inlineParams()).sql}) to stdout`).readable();
+      // postgres.js pauses its socket while the stream is over its high-water mark and resumes it
+      // only from the stream's read(): a COPY that ends meanwhile would leave the connection
+      // paused for good (porsager/postgres#499). One more read() once the stream ends resumes it.
+      rows.once('end', () => rows._read(0));
+      return rows;
+    },
   };
 }
 

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChangesQuery, ChangesResponse, FeedFilterQuery, Snapshot, type FeedFilter } from '../../schemas/feed';
-import type { Pattern } from '../../schemas/patterns';
-import { filterView, selectionKey, selects, viewChange } from '../domain/feed';
+import { selectionKey, viewChange } from '../domain/feed';
 import type { Viewer } from '../domain/visibility';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { HubError } from '../http/errors';
-import { currentHead, readChangesSince, readSnapshot, ResyncRequired, type ChangesPage, type ReaderView, type SnapshotReader } from '../store/feed';
+import { currentHead, readChangesSince, ResyncRequired, type ChangesPage } from '../store/feed';
+import { readSnapshotLines, streamSnapshotNdjson } from '../store/snapshotLines';
 import type { AppDeps } from './deps';
 import { bearer, jsonBody, problems } from './openapi';
 import { viewerOf } from './viewer';
@@ -40,22 +40,19 @@ export function feedRoutes(deps: AppDeps) {
       const tag = (seq: number, communities: readonly string[]) => `"${seq}-${filterTag(filter, { ...viewer, communities })}"`;
       const ifNoneMatch = c.req.header('if-none-match');
       if (ifNoneMatch && ifNoneMatch === tag(await currentHead(deps.database.db), viewer.communities)) return c.body(null, 304);
-      // The reader's communities are read with the snapshot, so both are of the same moment.
-      const keepFor = (view: ReaderView) => {
-        const reader = { ...viewer, communities: view.communities };
-        return (p: Pattern, audience: readonly string[]) => selects(filter, reader, filterView(p, audience));
-      };
-      if ((c.req.header('accept') ?? '').includes(NDJSON)) return streamSnapshot(deps, viewer.partnerId, keepFor, tag) as never;
-      const patterns: Pattern[] = [];
+      if ((c.req.header('accept') ?? '').includes(NDJSON)) return streamSnapshot(deps, viewer, filter, tag) as never;
+      // PostgreSQL writes each pattern's JSON; the document is those texts between its own brackets.
+      const pages: string[] = [];
       let etag = '';
-      const seq = await readSnapshot(deps.database.db, {
-        partnerId: viewer.partnerId,
-        keepFor,
+      const seq = await readSnapshotLines(deps.database.db, {
+        viewer,
+        filter,
+        separator: ',',
         onStart: (at, view) => void (etag = tag(at, view.communities)),
-        onPage: (page) => void patterns.push(...page),
+        onPage: (text) => void pages.push(text),
       });
       c.header('etag', etag);
-      return c.json({ seq, patterns }, 200);
+      return c.body(`{"seq":${seq},"patterns":[${pages.join(',')}]}`, 200, { 'content-type': 'application/json' }) as never;
     },
   );
 
@@ -101,37 +98,35 @@ async function pullChanges(c: Context<AppEnv>, deps: AppDeps, since: number, lim
   }
 }
 
-function streamSnapshot(
-  deps: AppDeps,
-  partnerId: string,
-  keepFor: SnapshotReader['keepFor'],
-  tag: (seq: number, communities: readonly string[]) => string,
-): Promise<Response> {
-  const encoder = new TextEncoder();
+/**
+ * The NDJSON snapshot: `{"seq":S}`, then one pattern per line, as the store writes them. Each
+ * chunk is awaited into the stream (backpressure), so a slow reader holds a few chunks, not the list.
+ */
+function streamSnapshot(deps: AppDeps, viewer: Viewer, filter: FeedFilter, tag: (seq: number, communities: readonly string[]) => string): Promise<Response> {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   // Embedded PGlite has one connection: a slow reader must not hold it, so pages are taken first.
-  const buffered: Pattern[][] | null = deps.database.kind === 'pglite' ? [] : null;
-  const write = async (patterns: Pattern[]) => {
+  const buffered: Uint8Array[] | null = deps.database.kind === 'pglite' ? [] : null;
+  const write = async (bytes: Uint8Array) => {
     await writer.ready;
-    await writer.write(encoder.encode(patterns.map((p) => JSON.stringify(p)).join('\n') + '\n'));
+    await writer.write(bytes);
   };
   return new Promise<Response>((resolve, reject) => {
     let started = false;
-    readSnapshot(deps.database.db, {
-      partnerId,
-      keepFor,
+    streamSnapshotNdjson(deps.database, {
+      viewer,
+      filter,
       onStart: (seq, view) => {
         started = true;
         resolve(new Response(readable, { status: 200, headers: { 'content-type': NDJSON, etag: tag(seq, view.communities), 'hub-seq': String(seq) } }));
-        const first = writer.write(encoder.encode(JSON.stringify({ seq }) + '\n'));
+        const first = writer.write(new TextEncoder().encode(JSON.stringify({ seq }) + '\n'));
         if (!buffered) return first;
         first.catch(() => {});
       },
-      onPage: (page) => (buffered ? void buffered.push(page) : write(page)),
+      onLines: (bytes) => (buffered ? void buffered.push(bytes) : write(bytes)),
     })
       .then(async () => {
-        for (const page of buffered ?? []) await write(page);
+        for (const bytes of buffered ?? []) await write(bytes);
         await writer.close();
       })
       .catch((err: unknown) => {

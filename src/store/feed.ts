@@ -32,7 +32,8 @@ export interface ReaderView {
 
 const NO_VIEW: ReaderView = { communities: [], visibilitySeq: 0 };
 
-async function readerView(tx: Executor, partnerId: string | undefined): Promise<ReaderView> {
+/** The reader's communities and visibility position, inside the caller's transaction. */
+export async function readerView(tx: Executor, partnerId: string | undefined): Promise<ReaderView> {
   if (!partnerId) return NO_VIEW;
   const [row] = await rows<{ seq: unknown; communities: string[] }>(
     tx,
