@@ -12,7 +12,7 @@ export interface HubProcess {
 }
 
 /** Starts the hub (`node --import tsx src/node.ts`) with `env` and resolves once it prints where it listens. */
-export async function spawnHub(env: Record<string, string>, timeoutMs = 30_000): Promise<HubProcess> {
+export async function spawnHub(env: Record<string, string>, timeoutMs = 60_000): Promise<HubProcess> {
   // One process (no tsx wrapper in between), so signals reach the hub itself.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
     cwd: ROOT,
