@@ -24,7 +24,7 @@ export interface CommunityRow {
  */
 export async function createCommunity(db: Db, input: { name: string; members: string[] }, by: { partnerId: string; now: string; rules: TrustRules }): Promise<CommunityRow | 'unknown_member' | 'name_taken'> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const known = await rows<{ id: string }>(tx, sql`select id from partners where id in (select (jsonb_array_elements_text(${JSON.stringify(input.members)}::text::jsonb))::uuid)`);
     if (known.length !== input.members.length) return 'unknown_member';
     const [taken] = await rows<{ id: string }>(tx, sql`select id from communities where name = ${input.name}`);
@@ -39,7 +39,7 @@ export async function createCommunity(db: Db, input: { name: string; members: st
           where r.tlp = 'amber' and r.partner_id in (select (jsonb_array_elements_text(${JSON.stringify(input.members)}::text::jsonb))::uuid)`,
     );
     const records = [...(await loadRecords(tx, { ids: amber.map((a) => a.id) }, by.now)).values()];
-    const settled = await resettle(tx, head, records.map((record) => ({ record })), {
+    const settled = await resettle(tx, records.map((record) => ({ record })), {
       now: by.now,
       rules: by.rules,
       event: 'audience',

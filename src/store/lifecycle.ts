@@ -32,7 +32,7 @@ async function recordById(tx: Executor, id: string, now: string): Promise<Patter
  */
 export async function revokePatternById(db: Db, id: string, reason: string, by: Actor): Promise<Pattern | Refusal> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const record = await recordById(tx, id, by.now);
     if (!record) return 'not_found';
     const onlyReporter = by.partnerId !== null && record.reports.size === 1 && record.reports.has(by.partnerId);
@@ -40,7 +40,7 @@ export async function revokePatternById(db: Db, id: string, reason: string, by: 
     if (record.pattern.status === 'revoked') return record.pattern;
     await closeOpenDisputes(tx, id, 'superseded', by, 'the pattern was revoked');
     const revoked = { ...record, pattern: { ...record.pattern, status: 'revoked' as const }, facts: { ...record.facts, openDisputes: 0 } };
-    const { changed } = await resettleFrom(tx, head, [[record, revoked]], by, 'revoked', { reason });
+    const { changed } = await resettleFrom(tx, [[record, revoked]], by, 'revoked', { reason });
     return changed[0] ?? record.pattern;
   });
 }
@@ -54,7 +54,7 @@ export async function openDispute(
   canSee: (p: Pattern, audience: readonly string[]) => boolean,
 ): Promise<{ id: string; pattern: Pattern } | Refusal> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const record = await recordById(tx, patternId, by.now);
     if (!record || !canSee(record.pattern, record.audience)) return 'not_found';
     if (record.pattern.status === 'revoked') return 'pattern_revoked';
@@ -63,7 +63,7 @@ export async function openDispute(
       insert into disputes (id, pattern_id, partner_id, reason, status, created_at)
       values (${id}::uuid, ${patternId}::uuid, ${by.partnerId}::uuid, ${reason}, 'open', ${by.now}::timestamptz)`);
     const next = { ...record, facts: { ...record.facts, openDisputes: record.facts.openDisputes + 1 } };
-    const { changed } = await resettleFrom(tx, head, [[record, next]], by, 'disputed', { disputeId: id, reason });
+    const { changed } = await resettleFrom(tx, [[record, next]], by, 'disputed', { disputeId: id, reason });
     // A pattern already disputed (or held, or expired) may not change: the dispute is still recorded.
     if (changed.length === 0) await auditOnly(tx, record.pattern, by, 'disputed', { disputeId: id, reason });
     return { id, pattern: changed[0] ?? record.pattern };
@@ -73,7 +73,7 @@ export async function openDispute(
 /** Resolves an open dispute: `revoke` removes the pattern from every feed, `restore` returns it as it was. */
 export async function resolveDispute(db: Db, disputeId: string, outcome: 'revoke' | 'restore', note: string, by: Actor): Promise<{ patternId: string } | Refusal> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const [dispute] = await rows<{ pattern_id: string; status: string }>(tx, sql`select pattern_id, status from disputes where id = ${disputeId}::uuid for update`);
     if (!dispute) return 'not_found';
     if (dispute.status !== 'open') return 'dispute_closed';
@@ -89,7 +89,7 @@ export async function resolveDispute(db: Db, disputeId: string, outcome: 'revoke
       after = { ...record, pattern: { ...record.pattern, status: 'revoked' }, facts: { ...record.facts, openDisputes: 0 } };
     }
     const detail = { disputeId, outcome, note };
-    const { changed } = await resettleFrom(tx, head, [[before, after]], by, outcome === 'revoke' ? 'revoked' : 'restored', detail);
+    const { changed } = await resettleFrom(tx, [[before, after]], by, outcome === 'revoke' ? 'revoked' : 'restored', detail);
     if (changed.length === 0) await auditOnly(tx, record.pattern, by, outcome === 'revoke' ? 'revoked' : 'restored', detail);
     return { patternId: dispute.pattern_id };
   });
@@ -108,10 +108,10 @@ export async function addAllowlist(
   by: Actor & { partnerId: string },
 ): Promise<{ id: string; held: number }> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const id = await insertAllowlistEntry(tx, { ...entry, createdBy: by.partnerId, now: by.now });
     const records = await recordsOverlapping(tx, entry.blocks, by.now);
-    const { changed } = await resettle(tx, head, records.map((record) => ({ record })), { now: by.now, rules: by.rules, event: 'held', partnerId: by.partnerId, detail: { allowlistId: id, holder: entry.holder } });
+    const { changed } = await resettle(tx, records.map((record) => ({ record })), { now: by.now, rules: by.rules, event: 'held', partnerId: by.partnerId, detail: { allowlistId: id, holder: entry.holder } });
     return { id, held: changed.filter((p) => p.status === 'held').length };
   });
 }
@@ -119,11 +119,11 @@ export async function addAllowlist(
 /** Removes an allowlist entry: patterns it held return unless another entry still covers them. */
 export async function dropAllowlist(db: Db, id: string, by: Actor, reason: string): Promise<{ released: number } | 'not_found'> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const blocks = await removeAllowlistEntry(tx, id, by.now);
     if (!blocks) return 'not_found';
     const records = await recordsOverlapping(tx, blocks, by.now);
-    const { changed } = await resettle(tx, head, records.map((record) => ({ record })), { now: by.now, rules: by.rules, event: 'released', partnerId: by.partnerId, detail: { allowlistId: id, reason } });
+    const { changed } = await resettle(tx, records.map((record) => ({ record })), { now: by.now, rules: by.rules, event: 'released', partnerId: by.partnerId, detail: { allowlistId: id, reason } });
     return { released: changed.filter((p) => p.status !== 'held').length };
   });
 }
@@ -144,23 +144,22 @@ async function recordsOverlapping(tx: Executor, blocks: readonly Block[], now: s
 /** Expires up to `limit` patterns past their validUntil; returns how many. */
 export async function expireDue(db: Db, now: string, rules: TrustRules, limit = 1000): Promise<number> {
   return db.transaction(async (tx) => {
-    const head = await lockHead(tx);
+    await lockHead(tx);
     const due = await rows<{ id: string }>(
       tx,
       sql`select id from patterns where status in ('active', 'disputed') and valid_until <= ${now}::timestamptz order by valid_until limit ${limit}`,
     );
     if (due.length === 0) return 0;
     const records = [...(await loadRecords(tx, { ids: due.map((d) => d.id) }, now)).values()];
-    const { changed } = await resettle(tx, head, records.map((record) => ({ record })), { now, rules, event: 'expired', partnerId: null, detail: {} });
+    const { changed } = await resettle(tx, records.map((record) => ({ record })), { now, rules, event: 'expired', partnerId: null, detail: {} });
     return changed.length;
   });
 }
 
 /** Commits each record's new state against the state feeds saw before. */
-function resettleFrom(tx: Executor, head: number, pairs: [PatternRecord, PatternRecord][], by: Actor, event: string, detail: Record<string, unknown>) {
+function resettleFrom(tx: Executor, pairs: [PatternRecord, PatternRecord][], by: Actor, event: string, detail: Record<string, unknown>) {
   return resettle(
     tx,
-    head,
     pairs.map(([before, after]) => ({ record: after, before: before.pattern })),
     { now: by.now, rules: by.rules, event, partnerId: by.partnerId, detail },
   );

@@ -11,6 +11,7 @@ import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
 import { int, isoOf, rows, type Executor } from './sql';
 
 const jsonList = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
+const uuidArray = (values: readonly string[]) => sql`${`{${values.join(',')}}`}::uuid[]`;
 const uuidList = (values: readonly string[]) => sql`(select (jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))::uuid)`;
 
 /** A test of blocks against the active allowlist, loaded once for a set of blocks. */
@@ -21,13 +22,14 @@ export async function allowlistCheck(tx: Executor, blocks: readonly Block[], now
 
 /**
  * Patterns by key or id, with their reports, open disputes and allowlist standing. A caller that
- * already holds an allowlist check covering these patterns passes it, so it is not read twice.
+ * already has (or is reading) an allowlist check covering these patterns passes it, so it is not
+ * read twice.
  */
 export async function loadRecords(
   tx: Executor,
   by: { keys: readonly string[] } | { ids: readonly string[] },
   now: string,
-  allowlistedFor?: (b: Block) => boolean,
+  allowlistedFor?: Promise<(b: Block) => boolean>,
 ): Promise<Map<string, PatternRecord>> {
   const out = new Map<string, PatternRecord>();
   const list = 'keys' in by ? by.keys : by.ids;
@@ -43,7 +45,7 @@ export async function loadRecords(
       tx,
       sql`select pattern_id as "patternId", partner_id as "partnerId", confidence, categories, tlp, sightings, dno,
                  ${sql.raw(isoOf('first_seen'))} as "firstSeen", ${sql.raw(isoOf('last_seen'))} as "lastSeen"
-          from reports where pattern_id in ${uuidList(ids)}`,
+          from reports where pattern_id = any(${uuidArray(ids)})`,
     ),
     rows<{ patternId: string; open: unknown }>(
       tx,
@@ -74,26 +76,40 @@ export async function loadRecords(
 /** The communities of each partner, as a lookup (for amber audiences). */
 export async function communitiesOf(tx: Executor, partnerIds: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
   const ids = [...new Set(partnerIds)];
-  const found = ids.length
-    ? await rows<{ partnerId: string; communityId: string }>(
-        tx,
-        sql`select partner_id as "partnerId", community_id as "communityId" from community_members where partner_id in ${uuidList(ids)}`,
-      )
-    : [];
+  return ids.length ? memberships(tx, sql`partner_id in ${uuidList(ids)}`) : () => [];
+}
+
+/**
+ * The communities of a partner and of every reporter of the patterns with these keys, as a
+ * lookup: what `communitiesOf` gives once those patterns are loaded, read without waiting for them.
+ */
+export async function communitiesAround(tx: Executor, partnerId: string, keys: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
+  return memberships(
+    tx,
+    sql`partner_id = ${partnerId}::uuid or partner_id in (
+          select r.partner_id from reports r join patterns p on p.id = r.pattern_id where p.key in ${jsonList(keys)})`,
+  );
+}
+
+async function memberships(tx: Executor, where: SQL): Promise<(partnerId: string) => readonly string[]> {
+  const found = await rows<{ partnerId: string; communityId: string }>(
+    tx,
+    sql`select partner_id as "partnerId", community_id as "communityId" from community_members where ${where}`,
+  );
   const map = new Map<string, string[]>();
   for (const f of found) map.set(f.partnerId, [...(map.get(f.partnerId) ?? []), f.communityId]);
   return (id) => map.get(id) ?? [];
 }
 
-/** Writes (inserts or updates) each partner's report on a pattern. */
-export async function upsertReports(tx: Executor, list: readonly { patternId: string; report: ReportState }[]): Promise<void> {
+/** Writes (inserts or updates) one partner's report on each of these patterns. */
+export async function upsertReports(tx: Executor, partnerId: string, list: readonly { patternId: string; report: ReportState }[]): Promise<void> {
   if (list.length === 0) return;
-  const payload = list.map(({ patternId, report }) => ({ ...report, patternId }));
+  const payload = list.map(({ patternId, report }) => ({ ...report, partnerId: undefined, patternId }));
   await tx.execute(sql`
     insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)
-    select "patternId", "partnerId", confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno
+    select "patternId", ${partnerId}::uuid, confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno
     from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, "partnerId" uuid, confidence smallint, categories text[], tlp text, sightings int,
+      as t("patternId" uuid, confidence smallint, categories text[], tlp text, sightings int,
            "firstSeen" timestamptz, "lastSeen" timestamptz, dno boolean)
     on conflict (pattern_id, partner_id) do update set
       confidence = excluded.confidence, categories = excluded.categories, tlp = excluded.tlp,
@@ -123,11 +139,10 @@ export async function insertAudit(tx: Executor, events: readonly AuditWrite[], n
  * Re-derives each record's state from its reports and facts (after a revocation, a dispute, an
  * allowlist change or the clock), and commits those that changed: pattern rows, change-log rows
  * and one audit event each. `before` is the state feeds last saw (default: the record's pattern).
- * The caller holds the head lock and passes the head.
+ * The caller holds the head lock (`lockHead`).
  */
 export async function resettle(
   tx: Executor,
-  head: number,
   items: readonly { record: PatternRecord; before?: Pattern }[],
   ctx: { now: string; rules: TrustRules; event: string; partnerId: string | null; detail: Record<string, unknown> },
 ): Promise<{ head: number; changed: Pattern[] }> {
@@ -141,17 +156,11 @@ export async function resettle(
       audience: audienceOf([...r.reports.values()], communities),
     }))
     .filter((c) => JSON.stringify([c.before, c.beforeAudience]) !== JSON.stringify([c.next, c.audience]));
-  const appended = await appendChanges(tx, head, changes);
-  await insertAudit(
-    tx,
-    appended.patterns.map((p, i) => ({
-      patternId: p.id,
-      partnerId: ctx.partnerId,
-      event: ctx.event,
-      seq: p.seq,
-      detail: { ...ctx.detail, from: { status: changes[i]!.before.status, action: changes[i]!.before.action }, state: p },
-    })),
-    ctx.now,
-  );
+  const events = changes.map((c, i) => ({
+    change: i,
+    event: ctx.event,
+    detail: { ...ctx.detail, from: { status: c.before.status, action: c.before.action } },
+  }));
+  const appended = await appendChanges(tx, changes, { partnerId: ctx.partnerId, now: ctx.now, events });
   return { head: appended.head, changed: appended.patterns };
 }

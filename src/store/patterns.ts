@@ -45,5 +45,11 @@ export async function patternHistory(db: Db, id: string): Promise<AuditEvent[]> 
     sql`select id, event, ${sql.raw(isoOf('at'))} as at, seq, partner_id as "partnerId", detail
         from audit_events where pattern_id = ${id}::uuid order by id`,
   );
-  return found.map((e) => ({ ...e, id: int(e.id), seq: e.seq === null ? null : int(e.seq) }));
+  return found.map((e) => {
+    const seq = e.seq === null ? null : int(e.seq);
+    // Change-log writes keep the seq out of the stored state (it is the event's own): put it back.
+    const state = e.detail.state as Record<string, unknown> | undefined;
+    const detail = state && !('seq' in state) ? { ...e.detail, state: { ...state, seq } } : e.detail;
+    return { ...e, id: int(e.id), seq, detail };
+  });
 }
