@@ -97,8 +97,33 @@ function uuidWords(id: string, into: Uint32Array, at: number): boolean {
   return true;
 }
 
-function instantText(ms: number): string | null {
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** `YYYY-MM-DDT` of recent days: a lookup prints three instants per match. */
+const dayTexts = new Map<number, string>();
+
+/**
+ * `Date#toISOString` of `ms` (null for NaN), built from a cached date part and digit tables: about
+ * a quarter of the native call's time, which was most of the cost of building a Pattern.
+ */
+export function instantText(ms: number): string | null {
+  if (Number.isNaN(ms)) return null;
+  if (ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  let date = dayTexts.get(day);
+  if (date === undefined) {
+    if (dayTexts.size >= 4096) dayTexts.clear();
+    date = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayTexts.set(day, date);
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  return `${date}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[sec]}.${THREE_DIGITS[rest - sec * 1000]}Z`;
 }
 
 /**

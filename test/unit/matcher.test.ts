@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pattern } from '../../schemas/patterns';
 import { blockContains, blockKey, blockKind } from '../../src/domain/blocks';
 import { PrefixMatcher } from '../../src/domain/matcher';
+import { instantText } from '../../src/domain/patternColumns';
 
 function pattern(prefix: string, length: number | null, action: 'block' | 'flag' = 'block'): Pattern {
   const b = { prefix, length };
@@ -137,5 +138,17 @@ describe('PrefixMatcher columns', () => {
       const number = `${4_400_000_000 + i * 37}00`;
       expect(m.match(number).length, number).toBe(i % 2);
     }
+  });
+});
+
+describe('instantText', () => {
+  it('property: prints what Date#toISOString prints, for any instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+        expect(instantText(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(instantText(NaN)).toBeNull();
   });
 });
