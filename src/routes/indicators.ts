@@ -17,7 +17,7 @@ import { bearer, jsonBody, problems } from './openapi';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 /** Items normalized between two turns of the event loop (a few ms of work). */
 const NORMALIZE_SLICE = 100;
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const intakeRoute = createRoute({
   method: 'post',
