@@ -1,8 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { ServerResponse } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { AppEnv } from './env';
 import type { HubMetrics } from './metrics';
+
+/**
+ * Node's response when served by @hono/node-server: the request id goes straight onto it (merged
+ * into whatever the app answers, errors and streams included). `c.header()` before the answer
+ * exists makes Hono build a WHATWG Headers object, which cost more than everything else this
+ * middleware does; elsewhere the id is set on the answer once it exists.
+ */
+function nodeResponse(c: Context<AppEnv>): Pick<ServerResponse, 'setHeader'> | null {
+  const outgoing = (c.env as { outgoing?: Partial<ServerResponse> } | undefined)?.outgoing;
+  return typeof outgoing?.setHeader === 'function' && outgoing.headersSent === false ? (outgoing as ServerResponse) : null;
+}
 
 /**
  * One JSON log line and one duration sample per request, with the partner when known. The
@@ -21,9 +33,11 @@ export function requestLog(log: Logger, metrics: HubMetrics): MiddlewareHandler<
     const started = performance.now();
     const requestId = c.req.header('x-request-id')?.slice(0, 100) || randomUUID();
     c.set('requestId', requestId);
-    c.header('x-request-id', requestId);
+    const outgoing = nodeResponse(c);
+    outgoing?.setHeader('x-request-id', requestId);
     try {
       await next();
+      if (!outgoing) c.header('x-request-id', requestId);
     } finally {
       const ms = performance.now() - started;
       const route = c.req.routePath || 'unmatched';

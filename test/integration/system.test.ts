@@ -48,4 +48,26 @@ describe('system endpoints', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect((await res.json() as any).code).toBe('not_found');
   });
+
+  it('every answer carries x-request-id, in process and over a real socket, for answers, errors and lookups', async () => {
+    const base = await t.listen();
+    const { key } = await t.partner({ roles: ['subscriber'], country: 'GB' });
+    const given = 'carrier-trace-0042';
+    const calls: [string, RequestInit][] = [
+      ['/healthz', {}],
+      ['/v2/nothing', {}],
+      ['/v1/lookup?number=%2B923001234567', { headers: { authorization: `Bearer ${key}` } }],
+      ['/v1/lookup?number=%2B923001234567', {}],
+    ];
+    for (const [path, init] of calls) {
+      for (const send of [(h?: Record<string, string>) => fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as object), ...h } }), (h?: Record<string, string>) => t.request(path, { ...init, headers: { ...(init.headers as object), ...h } })]) {
+        const echoed = await send({ 'x-request-id': given });
+        expect(echoed.headers.get('x-request-id'), path).toBe(given);
+        await echoed.arrayBuffer();
+        const fresh = await send();
+        expect(fresh.headers.get('x-request-id'), path).toMatch(/^[0-9a-f-]{36}$/);
+        await fresh.arrayBuffer();
+      }
+    }
+  });
 });
