@@ -3,10 +3,8 @@ import type { Action, Pattern } from '../../schemas/patterns';
 import { TLPS } from '../../schemas/common';
 import { ACTIONS } from '../../schemas/patterns';
 import { parseBlockKey, type Block } from './blocks';
-import { isCoded, MAX_CODED_DIGITS, OPEN_LENGTH, PatternColumns, prefixCode } from './patternColumns';
+import { isCoded, MAX_CODED_DIGITS, OPEN_LENGTH, PatternColumns, POW10, prefixCode } from './patternColumns';
 import { hashPrefixCode, mixPrefix, PrefixTable } from './prefixTable';
-
-const POW10 = Array.from({ length: MAX_CODED_DIGITS + 1 }, (_, i) => 10 ** i);
 
 /**
  * In-memory longest-prefix matcher over the live patterns, kept in step with the change log.

@@ -5,7 +5,8 @@ import { blockKey, blockKind } from './blocks';
 /** Prefixes up to this many digits are held as one exact double (10^n + value < 2^53). */
 export const MAX_CODED_DIGITS = 15;
 
-const POW10 = Array.from({ length: MAX_CODED_DIGITS + 1 }, (_, i) => 10 ** i);
+/** 10^n for every coded prefix length n. */
+export const POW10: readonly number[] = Array.from({ length: MAX_CODED_DIGITS + 1 }, (_, i) => 10 ** i);
 /** The length of an open prefix in `links`. */
 export const OPEN_LENGTH = -1;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

@@ -1,6 +1,4 @@
-import { MAX_CODED_DIGITS, type PatternColumns } from './patternColumns';
-
-const POW10 = Array.from({ length: MAX_CODED_DIGITS + 1 }, (_, i) => 10 ** i);
+import { POW10, type PatternColumns } from './patternColumns';
 const MAX_LOAD = 0.6;
 
 /**

@@ -54,7 +54,7 @@ export function bearerKey(header: string | undefined | null): string | null {
 /** Resolves a presented API key to its partner, or throws 401. */
 export async function authenticateKey(cache: PartnerKeyCache, key: string | null): Promise<PartnerRecord> {
   if (!key) throw new HubError('unauthorized', 'send Authorization: Bearer <api key>', { headers: { 'www-authenticate': 'Bearer' } });
-  const partner = cache.peek(key) ?? (await cache.find(key));
+  const partner = await cache.find(key);
   if (!partner) throw new HubError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
   return partner;
 }

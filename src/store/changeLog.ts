@@ -10,14 +10,13 @@ export const CHANGES_CHANNEL = 'hub_changes';
 
 /**
  * For writers other than intake (lifecycle, allowlist, communities, the sweeper): waits for the
- * intake batches in flight, then locks the change-log head for the rest of the transaction and
- * returns it. Seqs are assigned under the head lock, so they come in commit order: a reader that
- * has seen seq N can never later see a commit with a smaller seq.
+ * intake batches in flight, then locks the change-log head for the rest of the transaction.
+ * Seqs are assigned under the head lock (by `appendChanges`), so they come in commit order: a
+ * reader that has seen seq N can never later see a commit with a smaller seq.
  */
-export async function lockHead(tx: Executor): Promise<number> {
+export async function lockHead(tx: Executor): Promise<void> {
   await lockAllWriters(tx);
-  const [row] = await rows<{ head: unknown }>(tx, sql`select head from feed_state where id = 1 for update`);
-  return int(row!.head);
+  await tx.execute(sql`select head from feed_state where id = 1 for update`);
 }
 
 /** The head and the highest pruned seq, without locking. */
