@@ -5,29 +5,18 @@
  * serialized once per filter group. Subscribers send the hub's subscribe message and get `live`.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveParent } from '../lib/child';
 import { changesFrame } from '../lib/frames';
+import { submitServer } from '../lib/submitServer';
 
 const groups = new Map<string, Set<WebSocket>>();
-let seq = 0;
 
-const server = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/submit') return void res.writeHead(404).end();
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (c: string) => (body += c));
-  req.on('end', () => {
-    const { indicators } = JSON.parse(body) as { indicators: { pattern: string; category: string; confidence: number }[] };
-    const first = seq + 1;
-    seq += indicators.length;
-    for (const members of groups.values()) {
-      const text = changesFrame(indicators, first, randomUUID);
-      for (const ws of members) ws.send(text);
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ seq }));
-  });
+const { server, listening, seq } = submitServer((indicators, first) => {
+  for (const members of groups.values()) {
+    const text = changesFrame(indicators, first, randomUUID);
+    for (const ws of members) ws.send(text);
+  }
 });
 
 const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false });
@@ -39,10 +28,8 @@ wss.on('connection', (ws) => {
     if (!members) groups.set(group, (members = new Set()));
     members.add(ws);
     ws.on('close', () => members.delete(ws));
-    ws.send(JSON.stringify({ type: 'live', seq }));
+    ws.send(JSON.stringify({ type: 'live', seq: seq() }));
   });
 });
-
-const listening = new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 
 serveParent('bareWs', { port: () => listening, clients: () => wss.clients.size });
