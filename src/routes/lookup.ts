@@ -10,7 +10,7 @@ import { RateLimiter, rateLimit } from '../http/rateLimit';
 import type { AppEnv } from '../http/env';
 import { contractError, HubError } from '../http/errors';
 import type { AppDeps } from './deps';
-import { bearer, jsonBody, problems } from './openapi';
+import { bearer, jsonBody, problems, queryForSchema } from './openapi';
 import { viewerOf } from './viewer';
 
 const lookupRoute = createRoute({
@@ -33,7 +33,7 @@ export function lookupRoutes(deps: AppDeps) {
   const slots: number[] = [];
   app.openAPIRegistry.registerPath(lookupRoute);
   app.get('/v1/lookup', requireRole(deps.keys), rateLimit(limiter, 'lookup'), (c) => {
-    const query = LookupQuery.safeParse(c.req.query());
+    const query = LookupQuery.safeParse(queryForSchema(c));
     if (!query.success) throw contractError(query.error.issues);
     const q = query.data;
     const partner = c.get('partner');

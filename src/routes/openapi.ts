@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { Problem } from '../../schemas/common';
 import { ERROR_STATUS, type ErrorCode } from '../http/errors';
 
@@ -26,3 +27,12 @@ export const bearer = [{ bearer: [] as string[] }];
 
 /** A path parameter that must be a UUID. */
 export const IdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/**
+ * The query string as Hono's validator hands it to a route's zod schema: one value as a string,
+ * a repeated parameter as an array (so a schema that wants one value refuses it). For routes
+ * that parse their query by hand (see routes/lookup.ts).
+ */
+export function queryForSchema(c: Context): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]!] : [k, v])));
+}

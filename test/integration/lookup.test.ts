@@ -65,13 +65,16 @@ describe('lookup', () => {
     }
   });
 
-  it('a number it cannot parse is 400 invalid_number; no number is 400 invalid_request', async () => {
+  it('a number it cannot parse is 400 invalid_number; no number, or two of them, is 400 invalid_request', async () => {
     const bad = await lookup('number=hello');
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('invalid_number');
     const missing = await lookup('');
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe('invalid_request');
+    const twice = await lookup('number=%2B923001234567&number=%2B442071234567');
+    expect(twice.status).toBe(400);
+    expect(twice.body.code).toBe('invalid_request');
   });
 
   it('follows the change log: a new pattern is found without a restart, from memory', async () => {
