@@ -23,7 +23,7 @@ export function createApp(deps: AppDeps) {
       if (!result.success) throw contractError(result.error.issues);
     },
   });
-  app.use('*', requestLog(deps.log, deps.metrics));
+  app.use('*', requestLog(deps.requests));
   app.onError((err, c) => handleError(err, (e) => deps.log.error({ err: e, reqId: c.get('requestId') }, 'unhandled error')));
   app.notFound((c) => problemResponse('not_found', `no route for ${c.req.method} ${c.req.path}`));
 

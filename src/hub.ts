@@ -9,6 +9,8 @@ import { ChangeTail } from './feed/tail';
 import { attachFeedServer } from './feed/ws';
 import { PartnerKeyCache } from './http/auth';
 import { createMetrics } from './http/metrics';
+import { RequestRecorder } from './http/requestLog';
+import { LookupService } from './routes/lookupService';
 import type { HubSettings } from './routes/deps';
 import { runMaintenance, startMaintenance } from './maintenance';
 import { activeAllowBlocks, ALLOWLIST_CHANNEL, notifyAllowlistChange } from './store/allowlist';
@@ -36,6 +38,8 @@ export interface Hub {
   feeds: FeedHub;
   keys: PartnerKeyCache;
   allow: AllowIndex;
+  lookups: LookupService;
+  requests: RequestRecorder;
   /** Runs expiry, allowlist lapses and pruning now (it also runs every `maintenanceMs`). */
   sweep(): Promise<{ expired: number; lapsed: number }>;
   /** Serves the WebSocket feed on this HTTP server's port. */
@@ -109,6 +113,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     keys.clear();
     feeds.resyncPartner(partnerId);
   });
+  const audienceOf = (key: string) => audiences.get(key) ?? [];
+  const lookups = new LookupService({ matcher, allow, tail, audienceOf, settings });
+  const requests = new RequestRecorder(log, metrics);
   const app = createApp({
     database,
     tail,
@@ -119,7 +126,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     settings,
     clock,
     allow,
-    audienceOf: (key) => audiences.get(key) ?? [],
+    audienceOf,
+    lookups,
+    requests,
     allowlistChanged: async () => {
       await reloadAllow();
       await notifyAllowlistChange(database.db);
@@ -135,6 +144,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     feeds,
     keys,
     allow,
+    lookups,
+    requests,
     sweep,
     attach(server) {
       servers.push(attachFeedServer(server, { hub: feeds, keys, log, maxMessageBytes: 16 * 1024, heartbeatMs: settings.wsHeartbeatMs }));

@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { ensureOperator, type OperatorAccess } from './bootstrap';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
+import { createHubServer } from './http/nodeServer';
 import { startHub } from './hub';
 
 /** Node entry: configuration, database and migrations, HTTP server, graceful shutdown. */
@@ -36,11 +35,12 @@ async function main(): Promise<void> {
       },
     },
   });
-  const server = serve({ fetch: hub.app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
+  const server = createHubServer(hub, { log, hostname: config.HOST });
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
+    server.listen(config.PORT, config.HOST);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

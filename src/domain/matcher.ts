@@ -101,6 +101,11 @@ export class PrefixMatcher {
     return this.#cols.pattern(slot);
   }
 
+  /** `JSON.stringify(patternAt(slot))`, without building the pattern. */
+  patternJsonAt(slot: number): string {
+    return this.#cols.json(slot);
+  }
+
   /** The key of the pattern in a slot `find` gave. */
   keyAt(slot: number): string {
     return this.#cols.keyOf(slot);

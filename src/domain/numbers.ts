@@ -31,6 +31,7 @@ import { AsYouType, Metadata, PhoneNumber, isSupportedCountry, parsePhoneNumberF
 import type { CountryCode } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/metadata.max.json';
 import { type Block, rangeToBlocks } from './blocks';
+import { isPossibleInPlan, isValidInPlan, parseE164 } from './numberPlan';
 
 /** Every stable reason an indicator can be rejected for. */
 export const REJECTION_CODES = ['invalid_number', 'country_required', 'pattern_too_broad', 'range_length_mismatch',
@@ -232,32 +233,41 @@ function openPrefix(digits: string, country: string | undefined): One | Rejectio
 /** What libphonenumber says about one reading of a full number. */
 type Reading = { digits: string; cc: string; country: string | null; valid: boolean };
 
-function readingOf(pn: PhoneNumber, valid: boolean): Reading {
-  const owners = countriesOf(pn.countryCallingCode);
+/** `pn.isValid()`, with the patterns compiled once (numberPlan.ts). */
+const isValid = (pn: PhoneNumber): boolean => isValidInPlan(pn.country || pn.countryCallingCode, pn.nationalNumber);
+
+function reading(cc: string, nationalNumber: string, exactCountry: string | undefined, valid: boolean): Reading {
+  const owners = countriesOf(cc);
   // Read as written, a number has no country yet: it is the calling code's only one, or, when
   // valid, the main one (listed first), as that is the plan it was validated against.
-  const country = pn.country ?? (valid || owners.length === 1 ? owners[0] : undefined) ?? null;
-  return { digits: pn.number.slice(1), cc: pn.countryCallingCode, country, valid };
+  const country = exactCountry ?? (valid || owners.length === 1 ? owners[0] : undefined) ?? null;
+  return { digits: cc + nationalNumber, cc, country, valid };
 }
+
+const readingOf = (pn: PhoneNumber, valid: boolean): Reading => reading(pn.countryCallingCode, pn.nationalNumber, pn.country, valid);
 
 /**
  * The reading of `+digits` to keep: as written when valid, else the first valid one of
  * libphonenumber's re-parses (each may drop a trunk prefix written after the country code, as in
  * `+44 (0)20…`), else as written when possible, else the first possible re-parse. Re-reading the
- * result gives the result again, so normalizing a key is the identity.
+ * result gives the result again, so normalizing a key is the identity. Read with numberPlan.ts,
+ * which answers as `new PhoneNumber(text)` and `parsePhoneNumberFromString(text)` would.
  */
 function readE164(text: string): Reading | null {
-  // Fast path: checking the number as written needs no full parse.
-  const written = new PhoneNumber(text, metadata);
-  if (written.isValid()) return readingOf(written, true);
-  let fallback = written.isPossible() ? readingOf(written, false) : null;
+  const cc = callingCodeOf(text.slice(1));
+  if (cc === null || text.length === cc.length + 1) return null;
+  const written = text.slice(cc.length + 1);
+  if (isValidInPlan(cc, written)) return reading(cc, written, undefined, true);
+  let fallback = isPossibleInPlan(cc, written) ? reading(cc, written, undefined, false) : null;
   for (let i = 0, current = text; i < MAX_REPARSE; i++) {
-    const parsed = parsePhoneNumberFromString(current, metadata);
+    const parsed = parseE164(current, cc);
     if (!parsed) break;
-    if (parsed.isValid()) return readingOf(parsed, true);
-    fallback ??= parsed.isPossible() ? readingOf(parsed, false) : null;
-    if (parsed.number === current) break;
-    current = parsed.number;
+    const plan = parsed.country ?? cc;
+    if (isValidInPlan(plan, parsed.nationalNumber)) return reading(cc, parsed.nationalNumber, parsed.country, true);
+    fallback ??= isPossibleInPlan(plan, parsed.nationalNumber) ? reading(cc, parsed.nationalNumber, parsed.country, false) : null;
+    const number = `+${cc}${parsed.nationalNumber}`;
+    if (number === current) break;
+    current = number;
   }
   return fallback;
 }
@@ -272,7 +282,7 @@ function fullNumber(text: string, wild: number, country: CountryCode | undefined
     r = readE164(text);
   } else {
     const parsed = parsePhoneNumberFromString(text, { defaultCountry: country }, metadata);
-    r = parsed?.isValid() ? readingOf(parsed, true) : parsed ? readE164(parsed.number) : null;
+    r = parsed && isValid(parsed) ? readingOf(parsed, true) : parsed ? readE164(parsed.number) : null;
   }
   if (!r) return fail('invalid_number', wild > 0 ? 'block length is not possible for its country' : 'not a possible number');
   const { digits, cc, country: found } = r;

@@ -27,6 +27,7 @@ export function prefixCode(prefix: string): number {
 class Interner<T> {
   readonly #values: T[] = [];
   readonly #ids = new Map<string, number>();
+  readonly #json: string[] = [];
   constructor(private readonly nameOf: (value: T) => string) {}
   id(value: T): number {
     const name = this.nameOf(value);
@@ -39,6 +40,10 @@ class Interner<T> {
   }
   value(id: number): T {
     return this.#values[id]!;
+  }
+  /** The value as JSON text (made once per value). */
+  json(id: number): string {
+    return (this.#json[id] ??= JSON.stringify(this.#values[id]));
   }
 }
 
@@ -126,6 +131,14 @@ export function instantText(ms: number): string | null {
   const sec = Math.floor(rest / 1000);
   return `${date}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[sec]}.${THREE_DIGITS[rest - sec * 1000]}Z`;
 }
+
+/** A number as JSON writes it (null for NaN and infinities). */
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+/** An instant as JSON writes its ISO text (null for none). */
+const jsonInstant = (ms: number): string => {
+  const text = instantText(ms);
+  return text === null ? 'null' : `"${text}"`;
+};
 
 /**
  * Live patterns held column by column in typed arrays, about 80 bytes each instead of a ~740-byte
@@ -258,6 +271,25 @@ export class PatternColumns {
       validUntil: instantText(this.#times[3 * slot + 2]!),
       seq: this.#numbers[2 * slot + 1]!,
     };
+  }
+
+  /**
+   * `JSON.stringify(this.pattern(slot))`, written straight from the columns: a lookup answers
+   * with this text, so it never builds the Pattern. Every value written bare here is a number,
+   * an enum name, digits, a UUID or an ISO instant, which JSON never escapes.
+   */
+  json(slot: number): string {
+    const kept = this.#verbatim.get(slot);
+    if (kept) return JSON.stringify(kept);
+    const block = { prefix: this.prefixOf(slot), length: this.lengthOf(slot) };
+    return (
+      `{"id":"${this.#idText(slot)}","key":"${blockKey(block)}","kind":"${blockKind(block)}","prefix":"${block.prefix}","length":${block.length}` +
+      `,"country":${this.#countries.json(this.#country[slot]!)},"categories":${this.#categoryLists.json(this.#categories[slot]!)}` +
+      `,"confidence":${this.#confidence[slot]!},"reporters":${jsonNumber(this.#numbers[2 * slot]!)},"action":"${ACTIONS[this.action[slot]!]}"` +
+      `,"status":"${PATTERN_STATUSES[this.status[slot]!]}","tlp":"${TLPS[this.tlp[slot]!]}","unallocated":${this.#unallocated[slot] === 1}` +
+      `,"firstSeen":${jsonInstant(this.#times[3 * slot]!)},"lastSeen":${jsonInstant(this.#times[3 * slot + 1]!)}` +
+      `,"validUntil":${jsonInstant(this.#times[3 * slot + 2]!)},"seq":${jsonNumber(this.#numbers[2 * slot + 1]!)}}`
+    );
   }
 
   /** Drops every slot. */

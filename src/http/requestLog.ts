@@ -5,6 +5,44 @@ import type { Logger } from 'pino';
 import type { AppEnv } from './env';
 import type { HubMetrics } from './metrics';
 
+/** One answered request, as it is logged and measured. */
+export interface AnsweredRequest {
+  reqId: string;
+  method: string;
+  path: string;
+  /** The matched route pattern, `unmatched` for none. */
+  route: string;
+  status: number;
+  ms: number;
+  partnerId: string | undefined;
+}
+
+/** The request id: the caller's `x-request-id` (at most 100 characters), else a new UUID. */
+export function requestIdOf(header: string | undefined | null): string {
+  return header?.slice(0, 100) || randomUUID();
+}
+
+/**
+ * One JSON log line and one duration sample per request, with the partner when known. The
+ * query string is left out of the line: it may hold subscriber numbers. Never logs a key.
+ * Shared by the Hono middleware below and the Node lookup lane (lookupLane.ts).
+ */
+export class RequestRecorder {
+  // One histogram child per (method, route, status), found by a string key: prom-client would hash the label object each time.
+  readonly #durations = new Map<string, { observe(seconds: number): void }>();
+  constructor(private readonly log: Logger, private readonly metrics: HubMetrics) {}
+
+  record(r: AnsweredRequest): void {
+    const name = `${r.method} ${r.status} ${r.route}`;
+    let child = this.#durations.get(name);
+    if (!child) this.#durations.set(name, (child = this.metrics.httpDuration.labels({ method: r.method, route: r.route, status: String(r.status) })));
+    child.observe(r.ms / 1000);
+    if (r.route !== '/metrics' && r.route !== '/healthz' && r.route !== '/readyz' && this.log.isLevelEnabled('info')) {
+      this.log.info({ ...r, ms: Math.round(r.ms * 10) / 10 }, 'request');
+    }
+  }
+}
+
 /**
  * Node's response when served by @hono/node-server: the request id goes straight onto it (merged
  * into whatever the app answers, errors and streams included). `c.header()` before the answer
@@ -16,39 +54,20 @@ function nodeResponse(c: Context<AppEnv>): Pick<ServerResponse, 'setHeader'> | n
   return typeof outgoing?.setHeader === 'function' && outgoing.headersSent === false ? (outgoing as ServerResponse) : null;
 }
 
-/**
- * One JSON log line and one duration sample per request, with the partner when known. The
- * query string is left out of the line: it may hold subscriber numbers. Never logs a key.
- */
-export function requestLog(log: Logger, metrics: HubMetrics): MiddlewareHandler<AppEnv> {
-  // One histogram child per (method, route, status), found by a string key: prom-client would hash the label object each time.
-  const durations = new Map<string, { observe(seconds: number): void }>();
-  const durationOf = (method: string, route: string, status: number) => {
-    const name = `${method} ${status} ${route}`;
-    let child = durations.get(name);
-    if (!child) durations.set(name, (child = metrics.httpDuration.labels({ method, route, status: String(status) })));
-    return child;
-  };
+/** The request id on every answer, and the recorder's line and sample for every request. */
+export function requestLog(recorder: RequestRecorder): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
     const started = performance.now();
-    const requestId = c.req.header('x-request-id')?.slice(0, 100) || randomUUID();
-    c.set('requestId', requestId);
+    const reqId = requestIdOf(c.req.header('x-request-id'));
+    c.set('requestId', reqId);
     const outgoing = nodeResponse(c);
-    outgoing?.setHeader('x-request-id', requestId);
+    outgoing?.setHeader('x-request-id', reqId);
     try {
       await next();
-      if (!outgoing) c.header('x-request-id', requestId);
+      if (!outgoing) c.header('x-request-id', reqId);
     } finally {
-      const ms = performance.now() - started;
       const route = c.req.routePath || 'unmatched';
-      const status = c.res.status;
-      durationOf(c.req.method, route, status).observe(ms / 1000);
-      if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz' && log.isLevelEnabled('info')) {
-        log.info(
-          { reqId: requestId, method: c.req.method, path: c.req.path, route, status, ms: Math.round(ms * 10) / 10, partnerId: c.get('partner')?.id },
-          'request',
-        );
-      }
+      recorder.record({ reqId, method: c.req.method, path: c.req.path, route, status: c.res.status, ms: performance.now() - started, partnerId: c.get('partner')?.id });
     }
   };
 }

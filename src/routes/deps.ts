@@ -6,6 +6,8 @@ import type { TrustRules } from '../domain/trust';
 import type { ChangeTail } from '../feed/tail';
 import type { PartnerKeyCache } from '../http/auth';
 import type { HubMetrics } from '../http/metrics';
+import type { RequestRecorder } from '../http/requestLog';
+import type { LookupService } from './lookupService';
 
 /** Tunables the routes read; the Node entry fills them from the configuration. */
 export interface HubSettings {
@@ -38,6 +40,10 @@ export interface AppDeps {
   allowlistChanged: () => Promise<void>;
   metrics: HubMetrics;
   log: Logger;
+  /** The log line and duration sample of every answered request. */
+  requests: RequestRecorder;
+  /** Answers lookups (the Hono route and, on Node, the fast lane). */
+  lookups: LookupService;
   keys: PartnerKeyCache;
   settings: HubSettings;
   clock: () => Date;

@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import pino from 'pino';
 import type { Role } from '../../schemas/common';
 import type { Database } from '../../src/db/client';
 import { DEFAULT_TRUST_RULES } from '../../src/domain/trust';
 import { generateApiKey, hashApiKey } from '../../src/http/apiKeys';
+import { createHubServer } from '../../src/http/nodeServer';
 import { startHub, type Hub } from '../../src/hub';
 import type { HubSettings } from '../../src/routes/deps';
 import { ensureOperatorKey } from '../../src/store/partners';
@@ -40,9 +40,10 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const { database, drop } = await openTestDatabase();
   const operatorKey = generateApiKey();
   await ensureOperatorKey(database.db, hashApiKey(operatorKey), 'ZZ');
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const hub = await startHub({
     database,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log,
     settings: {
       maxBodyBytes: opts.maxBodyBytes ?? 16 * 1024 * 1024,
       maxBatchItems: opts.maxBatchItems ?? 10_000,
@@ -83,9 +84,9 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
       return { id: body.id, key: body.apiKey };
     },
     async listen() {
-      server = serve({ fetch: hub.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+      server = createHubServer(hub, { log, hostname: '127.0.0.1' });
       hub.attach(server);
-      await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
     async close() {

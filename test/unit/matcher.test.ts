@@ -85,6 +85,7 @@ describe('PrefixMatcher columns', () => {
       [exact.key, exact.tlp, exact.action],
       [odd.key, odd.tlp, odd.action],
     ]);
+    expect(slots.slice(0, 2).map((s) => m.patternJsonAt(s))).toEqual([JSON.stringify(exact), JSON.stringify(odd)]);
     expect(m.find('92300x234567', slots)).toBe(0);
   });
 
@@ -124,6 +125,29 @@ describe('PrefixMatcher columns', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('property: the JSON a lookup answers with, written from the columns, is JSON.stringify of the pattern held', () => {
+    const digit = fc.constantFrom('4', '9', '2', '3', '0');
+    const held = fc.tuple(fc.string({ unit: digit, minLength: 2, maxLength: 17 }), fc.option(fc.integer({ min: 2, max: 18 }), { nil: null }), fc.nat(100_000));
+    fc.assert(
+      fc.property(fc.array(held, { minLength: 1, maxLength: 8 }), (list) => {
+        const m = new PrefixMatcher();
+        const byKey = new Map<string, Pattern>();
+        for (const [prefix, len, i] of list) {
+          const p = stored(prefix, len === null ? null : Math.max(len, prefix.length), i);
+          m.upsert(p);
+          byKey.set(p.key, p);
+        }
+        const slots: number[] = [];
+        for (const p of byKey.values()) {
+          const count = m.find(p.prefix.padEnd(p.length ?? p.prefix.length + 1, '7'), slots);
+          const at = slots.slice(0, count).find((s) => m.keyAt(s) === p.key);
+          expect(at === undefined ? undefined : m.patternJsonAt(at)).toBe(JSON.stringify(p));
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 
