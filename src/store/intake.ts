@@ -8,7 +8,7 @@ import { applyBatch, type BatchOutcome, type Sighting } from '../domain/sighting
 import type { TrustRules } from '../domain/trust';
 import { appendChanges } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { allowlistCheck, communitiesAround, loadRecords, upsertReports } from './patternRecords';
+import { allowlistCheck, communitiesOf as communitiesOfPartners, loadRecords, upsertReports } from './patternRecords';
 import type { Executor } from './sql';
 import { enterIntake, lockPatternKeys } from './writeLocks';
 
@@ -49,18 +49,25 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
   const keys = [...new Set(sightings.map((s) => keyOf(s)))];
   return db.transaction(async (tx) => {
     const claim = cmd.idempotency;
-    // Sent together (pipelined), run in this order: the answer is read once the locks are held.
-    const [, , earlier] = await Promise.all([
-      enterIntake(tx, claim ? `${cmd.partnerId} ${claim.key}` : null),
+    // Sent together (pipelined), run in this order. The allowlist is read under the gate (its
+    // writers hold the gate exclusively) but before the key locks, so a batch does not read it
+    // while holding keys others wait for: one allowlist read for the batch (every touched pattern
+    // has the block of one of its sightings). The answer is read once the locks are held.
+    const entered = enterIntake(tx, claim ? `${cmd.partnerId} ${claim.key}` : null);
+    const allowlisted = allowlistCheck(tx, sightings.map((s) => s.block), cmd.now);
+    const [, , , earlier] = await Promise.all([
+      entered,
+      allowlisted,
       lockPatternKeys(tx, keys),
       claim ? findIdempotentAnswer(tx, cmd.partnerId, claim.key) : null,
     ]);
     if (earlier) return { answer: earlier, replayed: true };
-    // Sent together with the pattern reads (pipelined): one allowlist read for the batch (every
-    // touched pattern has the block of one of its sightings), and the communities of the reporters.
-    const allowlisted = allowlistCheck(tx, sightings.map((s) => s.block), cmd.now);
-    const communities = communitiesAround(tx, cmd.partnerId, keys);
-    const [existing, , communitiesOf] = await Promise.all([loadRecords(tx, { keys }, cmd.now, allowlisted), allowlisted, communities]);
+    const existing = await loadRecords(tx, { keys }, cmd.now, allowlisted);
+    // Amber audiences need the communities of the partner and of every reporter of these
+    // patterns: read once the reports are (memberships only change under the exclusive gate).
+    const reporters = new Set([cmd.partnerId]);
+    for (const record of existing.values()) for (const id of record.reports.keys()) reporters.add(id);
+    const communitiesOf = await communitiesOfPartners(tx, [...reporters]);
     const outcome = applyBatch(existing, sightings, {
       partnerId: cmd.partnerId,
       now: cmd.now,

@@ -76,25 +76,10 @@ export async function loadRecords(
 /** The communities of each partner, as a lookup (for amber audiences). */
 export async function communitiesOf(tx: Executor, partnerIds: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
   const ids = [...new Set(partnerIds)];
-  return ids.length ? memberships(tx, sql`partner_id in ${uuidList(ids)}`) : () => [];
-}
-
-/**
- * The communities of a partner and of every reporter of the patterns with these keys, as a
- * lookup: what `communitiesOf` gives once those patterns are loaded, read without waiting for them.
- */
-export async function communitiesAround(tx: Executor, partnerId: string, keys: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
-  return memberships(
-    tx,
-    sql`partner_id = ${partnerId}::uuid or partner_id in (
-          select r.partner_id from reports r join patterns p on p.id = r.pattern_id where p.key in ${jsonList(keys)})`,
-  );
-}
-
-async function memberships(tx: Executor, where: SQL): Promise<(partnerId: string) => readonly string[]> {
+  if (ids.length === 0) return () => [];
   const found = await rows<{ partnerId: string; communityId: string }>(
     tx,
-    sql`select partner_id as "partnerId", community_id as "communityId" from community_members where ${where}`,
+    sql`select partner_id as "partnerId", community_id as "communityId" from community_members where partner_id in ${uuidList(ids)}`,
   );
   const map = new Map<string, string[]>();
   for (const f of found) map.set(f.partnerId, [...(map.get(f.partnerId) ?? []), f.communityId]);
