@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LookupService } from '../routes/lookupService';
+import { LOOKUP_LIMIT, type LookupService } from '../routes/lookupService';
 import type { PartnerKeyCache } from './auth';
 import { bearerKey } from './auth';
+import { limitKey } from './rateLimit';
 import { requestIdOf, type RequestRecorder } from './requestLog';
 
 /** `number=` (a `+` sent as %2B, or none) then digits only: E.164 or national digits, nothing to decode. */
@@ -55,7 +56,7 @@ export function lookupLane(deps: LookupLaneDeps): (req: IncomingMessage, res: Se
     if (!outcome.ok) return false;
     // The token is taken last, so a request the route answers is charged once, by whoever answers it.
     // Over the limit: the route takes its own token, finds none and answers 429.
-    if (deps.lookups.limiter.take(`lookup:${partner.id}`) > 0) return false;
+    if (deps.lookups.limiter.take(limitKey(LOOKUP_LIMIT, partner.id)) > 0) return false;
     const body = outcome.json;
     const reqId = requestIdOf(req.headers['x-request-id'] as string | undefined);
     try {

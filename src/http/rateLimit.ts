@@ -23,13 +23,18 @@ export class RateLimiter {
   }
 }
 
+/** The bucket of a partner's requests of one scope (`intake`, `lookup`). */
+export function limitKey(scope: string, partnerId: string): string {
+  return `${scope}:${partnerId}`;
+}
+
 /**
  * Limits the authenticated partner (after auth): over the limit is 429 `rate_limited` with
  * Retry-After. Limits are per hub node.
  */
 export function rateLimit(limiter: RateLimiter, scope: string): MiddlewareHandler<AppEnv> {
   return async function rateLimitMiddleware(c, next) {
-    const wait = limiter.take(`${scope}:${c.get('partner').id}`);
+    const wait = limiter.take(limitKey(scope, c.get('partner').id));
     if (wait > 0) {
       throw new HubError('rate_limited', `at most ${limiter.perSecond} ${scope} requests per second (burst ${limiter.burst}); retry in ${wait} s`, {
         headers: { 'retry-after': String(wait) },

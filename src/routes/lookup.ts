@@ -5,6 +5,7 @@ import { rateLimit } from '../http/rateLimit';
 import type { AppEnv } from '../http/env';
 import { contractError, HubError } from '../http/errors';
 import type { AppDeps } from './deps';
+import { LOOKUP_LIMIT } from './lookupService';
 import { bearer, jsonBody, problems, queryForSchema } from './openapi';
 
 const lookupRoute = createRoute({
@@ -25,7 +26,7 @@ const lookupRoute = createRoute({
 export function lookupRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.openAPIRegistry.registerPath(lookupRoute);
-  app.get('/v1/lookup', requireRole(deps.keys), rateLimit(deps.lookups.limiter, 'lookup'), (c) => {
+  app.get('/v1/lookup', requireRole(deps.keys), rateLimit(deps.lookups.limiter, LOOKUP_LIMIT), (c) => {
     const query = LookupQuery.safeParse(queryForSchema(c));
     if (!query.success) throw contractError(query.error.issues);
     const outcome = deps.lookups.answer(c.get('partner'), query.data.number, query.data.country);

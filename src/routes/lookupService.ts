@@ -14,6 +14,9 @@ import { viewerOfPartner } from './viewer';
  */
 export type LookupOutcome = { ok: true; json: string } | { ok: false; message: string };
 
+/** The rate-limit scope of lookups (one bucket per partner, whichever side answers). */
+export const LOOKUP_LIMIT = 'lookup';
+
 /**
  * Lookups from the in-memory matcher: no table scan per request. Shared by the Hono route and
  * the Node fast lane (http/lookupLane.ts), so both answer alike and draw on one rate limit. The
