@@ -33,7 +33,7 @@ export interface ReaderView {
 const NO_VIEW: ReaderView = { communities: [], visibilitySeq: 0 };
 
 /** The reader's communities and visibility position, inside the caller's transaction. */
-export async function readerView(tx: Executor, partnerId: string | undefined): Promise<ReaderView> {
+async function readerView(tx: Executor, partnerId: string | undefined): Promise<ReaderView> {
   if (!partnerId) return NO_VIEW;
   const [row] = await rows<{ seq: unknown; communities: string[] }>(
     tx,
@@ -42,6 +42,21 @@ export async function readerView(tx: Executor, partnerId: string | undefined): P
         from partners p where p.id = ${partnerId}::uuid`,
   );
   return row ? { communities: row.communities, visibilitySeq: int(row.seq) } : NO_VIEW;
+}
+
+/**
+ * How every snapshot reader starts, inside its REPEATABLE READ transaction: the head it is taken
+ * at and the reader's view of that moment, announced to `onStart` before any pattern is read.
+ */
+export async function openSnapshot(
+  tx: Executor,
+  partnerId: string | undefined,
+  onStart: ((seq: number, view: ReaderView) => Promise<void> | void) | undefined,
+): Promise<{ head: number; view: ReaderView }> {
+  const { head } = await readHead(tx);
+  const view = await readerView(tx, partnerId);
+  await onStart?.(head, view);
+  return { head, view };
 }
 
 /**
@@ -99,10 +114,8 @@ export interface SnapshotReader {
 export async function readSnapshot(db: Db, reader: SnapshotReader): Promise<number> {
   return db.transaction(
     async (tx) => {
-      const { head } = await readHead(tx);
-      const view = await readerView(tx, reader.partnerId);
+      const { head, view } = await openSnapshot(tx, reader.partnerId, reader.onStart);
       const keep = reader.keepFor(view);
-      await reader.onStart?.(head, view);
       let after = '';
       for (;;) {
         const list = await rows<PatternRow & { audience: string[] }>(

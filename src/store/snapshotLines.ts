@@ -2,8 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { FeedFilter } from '../../schemas/feed';
 import type { Database, Db } from '../db/client';
 import type { Viewer } from '../domain/visibility';
-import { readHead } from './changeLog';
-import { readerView, type ReaderView } from './feed';
+import { openSnapshot, type ReaderView } from './feed';
 import { copyRowsToNdjson } from './copyJson';
 import { PATTERN_COLUMNS, PATTERN_COPY_COLUMNS, PATTERN_COPY_FIELDS } from './patternRows';
 import { int, rows, type Executor } from './sql';
@@ -33,11 +32,9 @@ export interface SnapshotLinesReader {
 export async function readSnapshotLines(db: Db, reader: SnapshotLinesReader): Promise<number> {
   return db.transaction(
     async (tx) => {
-      const { head } = await readHead(tx);
-      const view = await readerView(tx, reader.viewer.partnerId);
+      const { head, view } = await openSnapshot(tx, reader.viewer.partnerId, reader.onStart);
       const where = selectionSql(reader.filter, reader.viewer.isOperator, view.communities);
       const size = reader.pageSize ?? PAGE;
-      await reader.onStart?.(head, view);
       let next = readPage(tx, where, reader.separator, '', size);
       for (;;) {
         const page = await next;
@@ -76,9 +73,7 @@ export async function streamSnapshotNdjson(database: Database, reader: SnapshotN
     return readSnapshotLines(database.db, { viewer, filter, onStart, separator: '\n', onPage: (text) => onLines(encoder.encode(text + '\n')) });
   }
   return database.readOnlyCopy(async (tx) => {
-    const { head } = await readHead(tx);
-    const view = await readerView(tx, viewer.partnerId);
-    await onStart?.(head, view);
+    const { head, view } = await openSnapshot(tx, viewer.partnerId, onStart);
     const where = selectionSql(filter, viewer.isOperator, view.communities);
     const rows = (await tx.copyOut(sql`select ${PATTERN_COPY_COLUMNS} from patterns p where ${where} order by p.key`))[Symbol.asyncIterator]();
     const ndjson = copyRowsToNdjson(PATTERN_COPY_FIELDS);
