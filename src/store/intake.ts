@@ -65,9 +65,8 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
     const existing = await loadRecords(tx, { keys }, cmd.now, allowlisted);
     // Amber audiences need the communities of the partner and of every reporter of these
     // patterns: read once the reports are (memberships only change under the exclusive gate).
-    const reporters = new Set([cmd.partnerId]);
-    for (const record of existing.values()) for (const id of record.reports.keys()) reporters.add(id);
-    const communitiesOf = await communitiesOfPartners(tx, [...reporters]);
+    const reporters = [...existing.values()].flatMap((record) => [...record.reports.keys()]);
+    const communitiesOf = await communitiesOfPartners(tx, [cmd.partnerId, ...reporters]);
     const outcome = applyBatch(existing, sightings, {
       partnerId: cmd.partnerId,
       now: cmd.now,
