@@ -23,9 +23,23 @@ export interface PatternFacts {
  * - action: `block` for a DNO; at most `flag` while disputed; else the confidence rules.
  */
 export function settlePattern(base: Pattern, reports: readonly ReportState[], facts: PatternFacts, rules: TrustRules): Pattern {
-  const categories = [...new Set(reports.flatMap((r) => r.categories))].sort() as Category[];
-  const dno = reports.some((r) => r.dno);
-  const confidence = dno ? 100 : combineConfidence(reports.map((r) => r.confidence), rules);
+  // One pass over the reports, in plain loops: this runs for every sighting of every batch.
+  const categories: Category[] = [];
+  const confidences: number[] = [];
+  const tlps: ReportState['tlp'][] = [];
+  let dno = false;
+  let firstSeen = base.firstSeen;
+  let lastSeen = base.lastSeen;
+  for (const r of reports) {
+    for (const c of r.categories) if (!categories.includes(c)) categories.push(c);
+    confidences.push(r.confidence);
+    tlps.push(r.tlp);
+    if (r.dno) dno = true;
+    if (r.firstSeen < firstSeen) firstSeen = r.firstSeen;
+    if (r.lastSeen > lastSeen) lastSeen = r.lastSeen;
+  }
+  categories.sort();
+  const confidence = dno ? 100 : combineConfidence(confidences, rules);
   const status = statusOf(base, facts);
   const action = dno ? 'block' : status === 'disputed' ? 'flag' : decideAction({ confidence, reporters: reports.length, categories }, rules);
   return {
@@ -35,18 +49,30 @@ export function settlePattern(base: Pattern, reports: readonly ReportState[], fa
     reporters: reports.length,
     action,
     status,
-    tlp: reports.length ? mostOpenTlp(reports.map((r) => r.tlp)) : base.tlp,
-    firstSeen: reports.reduce((m, r) => (r.firstSeen < m ? r.firstSeen : m), base.firstSeen),
-    lastSeen: reports.reduce((m, r) => (r.lastSeen > m ? r.lastSeen : m), base.lastSeen),
+    tlp: reports.length ? mostOpenTlp(tlps) : base.tlp,
+    firstSeen,
+    lastSeen,
   };
 }
 
 function statusOf(base: Pattern, facts: PatternFacts): PatternStatus {
   if (base.status === 'revoked') return 'revoked';
   if (facts.allowlisted) return 'held';
-  if (base.validUntil && Date.parse(base.validUntil) <= Date.parse(facts.now)) return 'expired';
+  if (base.validUntil && notAfter(base.validUntil, facts.now)) return 'expired';
   if (facts.openDisputes > 0) return 'disputed';
   return 'active';
+}
+
+/**
+ * `a <= b` for two instants. Text exactly as `Date#toISOString` writes it (every stored and every
+ * normalized timestamp) sorts as the instants do, so it is compared as text; anything else is parsed.
+ */
+export function notAfter(a: string, b: string): boolean {
+  return isCanonicalIso(a) && isCanonicalIso(b) ? a <= b : Date.parse(a) <= Date.parse(b);
+}
+
+function isCanonicalIso(t: string): boolean {
+  return t.length === 24 && t.charCodeAt(10) === 84 /* T */ && t.charCodeAt(23) === 90 /* Z */;
 }
 
 /** The same pattern, revoked: it leaves every feed and stays out. */

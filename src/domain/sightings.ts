@@ -75,6 +75,7 @@ const STRENGTH = { duplicate: 0, corroborated: 1, created: 2 } as const;
  */
 export function applyBatch(existing: Map<string, PatternRecord>, sightings: readonly Sighting[], ctx: ApplyContext): BatchOutcome {
   const out: BatchOutcome = { statuses: new Map(), touched: new Map(), before: new Map(), events: [] };
+  const defaultUntil = defaultValidity(ctx);
   for (const s of sightings) {
     const key = blockKey(s.block);
     let record = out.touched.get(key);
@@ -83,7 +84,7 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
       out.before.set(key, current ? { pattern: current.pattern, audience: current.audience } : null);
       record = current ? { ...current, reports: new Map(current.reports) } : undefined;
     }
-    const { next, outcome } = applySighting(record, s, ctx);
+    const { next, outcome } = applySighting(record, s, ctx, defaultUntil);
     out.touched.set(key, next);
     out.events.push({ key, index: s.index, outcome });
     const prior = out.statuses.get(s.index);
@@ -92,7 +93,21 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
   return out;
 }
 
-function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: ApplyContext) {
+/** When a sighting of each category stops keeping a pattern valid, by default: computed once per batch. */
+function defaultValidity(ctx: ApplyContext): (category: Category) => string {
+  const nowMs = Date.parse(ctx.now);
+  const known = new Map<Category, string>();
+  return (category) => {
+    let until = known.get(category);
+    if (until === undefined) {
+      until = new Date(nowMs + ctx.rules.validityDays[category] * 86_400_000).toISOString();
+      known.set(category, until);
+    }
+    return until;
+  };
+}
+
+function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: ApplyContext, defaultUntil: (category: Category) => string) {
   const seenAt = s.observedAt && s.observedAt < ctx.now ? s.observedAt : ctx.now;
   const evidence = s.dno ? 100 : reportConfidence(s.confidence ?? ctx.rules.defaultConfidence, s.category, ctx.rules);
   const reports = record ? record.reports : new Map<string, ReportState>();
@@ -101,7 +116,7 @@ function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: Appl
   reports.set(ctx.partnerId, {
     partnerId: ctx.partnerId,
     confidence: Math.max(mine?.confidence ?? 0, evidence),
-    categories: union(mine?.categories ?? [], [s.category]),
+    categories: withCategory(mine?.categories ?? [], s.category),
     tlp: mine ? mostOpenTlp([mine.tlp, s.tlp]) : s.tlp,
     sightings: (mine?.sightings ?? 0) + 1,
     firstSeen: mine && mine.firstSeen < seenAt ? mine.firstSeen : seenAt,
@@ -112,11 +127,12 @@ function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: Appl
   const facts = record?.facts ?? { openDisputes: 0, allowlisted: ctx.allowlisted(s.block) };
   // A sighting keeps the pattern valid for its category's period (or the date it gives), never
   // shorter; a holder's DNO declaration stands until the holder revokes it.
-  const until = s.validUntil ?? new Date(Date.parse(ctx.now) + ctx.rules.validityDays[s.category] * 86_400_000).toISOString();
+  const until = s.validUntil ?? defaultUntil(s.category);
   const dno = s.dno === true || reports.get(ctx.partnerId)!.dno;
   const validUntil = dno || (record && base.validUntil === null) ? null : base.validUntil && base.validUntil > until ? base.validUntil : until;
-  const pattern = settlePattern({ ...base, validUntil }, [...reports.values()], { ...facts, now: ctx.now }, ctx.rules);
-  return { next: { pattern, reports, facts, audience: audienceOf([...reports.values()], ctx.communitiesOf) }, outcome } as const;
+  const all = [...reports.values()];
+  const pattern = settlePattern({ ...base, validUntil }, all, { ...facts, now: ctx.now }, ctx.rules);
+  return { next: { pattern, reports, facts, audience: audienceOf(all, ctx.communitiesOf) }, outcome } as const;
 }
 
 function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
@@ -141,6 +157,6 @@ function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
   };
 }
 
-function union<T>(...lists: readonly (readonly T[])[]): T[] {
-  return [...new Set(lists.flat())];
+function withCategory(categories: readonly Category[], category: Category): Category[] {
+  return categories.includes(category) ? [...categories] : [...categories, category];
 }
