@@ -43,10 +43,10 @@ export interface IntakeOutcome {
  * come in commit order. Under the locks there are three round trips: the reads, the writes, the
  * commit.
  *
- * (Writing the sightings before the locks, with ids read beforehand and fixed under them, was
- * measured no faster on two cores: the work left the locked section but still competed with it.)
- * (Reading before locking, then re-deciding the patterns another batch committed meanwhile, was
- * measured slower: with 10% repeats nearly every batch shares a key with one in flight.)
+ * Measured and not kept: writing the sightings before the locks, with ids read beforehand and
+ * fixed under them, was no faster on two cores (the work left the locked section but still
+ * competed with it); reading before locking, then re-deciding the patterns another batch committed
+ * meanwhile, was slower (with 10% repeats nearly every batch shares a key with one in flight).
  */
 export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer: StoredAnswer; replayed: boolean }> {
   const sightings = cmd.items.flatMap((i) => i.sightings);
