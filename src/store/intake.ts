@@ -8,7 +8,7 @@ import { applyBatch, type BatchOutcome, type Sighting } from '../domain/sighting
 import type { TrustRules } from '../domain/trust';
 import { appendChanges } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { allowlistCheck, communitiesAround, loadRecords, upsertReports } from './patternRecords';
+import { allowlistCheck, communitiesOf as communitiesOfPartners, loadRecords, upsertReports } from './patternRecords';
 import type { Executor } from './sql';
 import { enterIntake, lockPatternKeys } from './writeLocks';
 
@@ -40,13 +40,15 @@ export interface IntakeOutcome {
  * stripes, see writeLocks.ts; a batch on the same key waits, then reads what the other committed,
  * so neither update is lost), reads, decides and writes reports and sightings. Only the last
  * statement, the seq-bearing writes, holds the change-log head (`appendChanges`), so seqs still
- * come in commit order. Under the locks there are three round trips: the reads, the writes, the
- * commit.
+ * come in commit order.
  *
- * Measured and not kept: writing the sightings before the locks, with ids read beforehand and
- * fixed under them, was no faster on two cores (the work left the locked section but still
- * competed with it); reading before locking, then re-deciding the patterns another batch committed
- * meanwhile, was slower (with 10% repeats nearly every batch shares a key with one in flight).
+ * Measured and not kept:
+ * - reading the reports and the communities by key in the round trip that reads the patterns: it
+ *   repeats the key lookup the patterns read already makes, for no measured gain;
+ * - writing the sightings before the locks, with ids read beforehand and fixed under them: no
+ *   faster on two cores (the work left the locked section but still competed with it);
+ * - reading before locking, then re-deciding the patterns another batch committed meanwhile:
+ *   slower (with 10% repeats nearly every batch shares a key with one in flight).
  */
 export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer: StoredAnswer; replayed: boolean }> {
   const sightings = cmd.items.flatMap((i) => i.sightings);
@@ -66,13 +68,11 @@ export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer:
       claim ? findIdempotentAnswer(tx, cmd.partnerId, claim.key) : null,
     ]);
     if (earlier) return { answer: earlier, replayed: true };
-    // One round trip under the locks: the patterns with their reports, and the communities of the
-    // partner and of every reporter of them, for amber audiences (memberships only change under the
-    // exclusive gate).
-    const [existing, communitiesOf] = await Promise.all([
-      loadRecords(tx, { keys }, cmd.now, allowlisted),
-      communitiesAround(tx, [cmd.partnerId], keys),
-    ]);
+    const existing = await loadRecords(tx, { keys }, cmd.now, allowlisted);
+    // Amber audiences need the communities of the partner and of every reporter of these
+    // patterns: read once the reports are (memberships only change under the exclusive gate).
+    const reporters = [...existing.values()].flatMap((record) => [...record.reports.keys()]);
+    const communitiesOf = await communitiesOfPartners(tx, [cmd.partnerId, ...reporters]);
     const outcome = applyBatch(existing, sightings, {
       partnerId: cmd.partnerId,
       now: cmd.now,

@@ -11,6 +11,7 @@ import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
 import { int, isoOf, rows, type Executor } from './sql';
 
 const jsonList = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
+const uuidArray = (values: readonly string[]) => sql`${`{${values.join(',')}}`}::uuid[]`;
 const uuidList = (values: readonly string[]) => sql`(select (jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))::uuid)`;
 
 /** A test of blocks against the active allowlist, loaded once for a set of blocks. */
@@ -34,33 +35,33 @@ export async function loadRecords(
   const list = 'keys' in by ? by.keys : by.ids;
   if (list.length === 0) return out;
   const where: SQL = 'keys' in by ? sql`p.key in ${jsonList(list)}` : sql`p.id in ${uuidList(list)}`;
-  // One round trip: the patterns, each with its count of open disputes, and their reports, chosen
-  // by the same condition (sent together).
-  const [found, reports] = await Promise.all([
-    rows<PatternRow & { audience: string[]; openDisputes: unknown }>(
-      tx,
-      sql`select ${PATTERN_COLUMNS}, p.audience,
-                 (select count(*) from disputes d where d.pattern_id = p.id and d.status = 'open') as "openDisputes"
-          from patterns p where ${where}`,
-    ),
-    rows<ReportState & { patternId: string; confidence: unknown; sightings: unknown }>(
-      tx,
-      sql`select r.pattern_id as "patternId", r.partner_id as "partnerId", r.confidence, r.categories, r.tlp, r.sightings, r.dno,
-                 ${sql.raw(isoOf('r.first_seen'))} as "firstSeen", ${sql.raw(isoOf('r.last_seen'))} as "lastSeen"
-          from reports r join patterns p on p.id = r.pattern_id where ${where}`,
-    ),
-  ]);
+  const found = await rows<PatternRow & { audience: string[] }>(tx, sql`select ${PATTERN_COLUMNS}, p.audience from patterns p where ${where}`);
   if (found.length === 0) return out;
   const patterns = found.map(toPattern);
-  const allowlisted = await (allowlistedFor ?? allowlistCheck(tx, patterns, now));
+  const audiences = new Map(found.map((r) => [r.id, r.audience]));
+  const ids = patterns.map((p) => p.id);
+  const [reports, disputes, allowlisted] = await Promise.all([
+    rows<ReportState & { patternId: string; confidence: unknown; sightings: unknown }>(
+      tx,
+      sql`select pattern_id as "patternId", partner_id as "partnerId", confidence, categories, tlp, sightings, dno,
+                 ${sql.raw(isoOf('first_seen'))} as "firstSeen", ${sql.raw(isoOf('last_seen'))} as "lastSeen"
+          from reports where pattern_id = any(${uuidArray(ids)})`,
+    ),
+    rows<{ patternId: string; open: unknown }>(
+      tx,
+      sql`select pattern_id as "patternId", count(*) as open from disputes
+          where status = 'open' and pattern_id in ${uuidList(ids)} group by pattern_id`,
+    ),
+    allowlistedFor ?? allowlistCheck(tx, patterns, now),
+  ]);
+  const open = new Map(disputes.map((d) => [d.patternId, int(d.open)]));
   const byId = new Map<string, PatternRecord>();
-  for (let i = 0; i < patterns.length; i++) {
-    const p = patterns[i]!;
+  for (const p of patterns) {
     const record: PatternRecord = {
       pattern: p,
       reports: new Map(),
-      facts: { openDisputes: int(found[i]!.openDisputes), allowlisted: allowlisted(p) },
-      audience: found[i]!.audience,
+      facts: { openDisputes: open.get(p.id) ?? 0, allowlisted: allowlisted(p) },
+      audience: audiences.get(p.id) ?? [],
     };
     out.set(p.key, record);
     byId.set(p.id, record);
@@ -76,26 +77,10 @@ export async function loadRecords(
 export async function communitiesOf(tx: Executor, partnerIds: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
   const ids = [...new Set(partnerIds)];
   if (ids.length === 0) return () => [];
-  return membershipLookup(await rows(tx, sql`${MEMBERSHIPS} where partner_id in ${uuidList(ids)}`));
-}
-
-/**
- * The communities of these partners and of every partner that reported a pattern with one of these
- * keys, as a lookup: intake reads it with the patterns, in the same round trip.
- */
-export async function communitiesAround(tx: Executor, partnerIds: readonly string[], keys: readonly string[]): Promise<(partnerId: string) => readonly string[]> {
-  return membershipLookup(
-    await rows(
-      tx,
-      sql`${MEMBERSHIPS} where partner_id in ${uuidList(partnerIds)}
-          or partner_id in (select r.partner_id from reports r join patterns p on p.id = r.pattern_id where p.key in ${jsonList(keys)})`,
-    ),
+  const found = await rows<{ partnerId: string; communityId: string }>(
+    tx,
+    sql`select partner_id as "partnerId", community_id as "communityId" from community_members where partner_id in ${uuidList(ids)}`,
   );
-}
-
-const MEMBERSHIPS = sql`select partner_id as "partnerId", community_id as "communityId" from community_members`;
-
-function membershipLookup(found: { partnerId: string; communityId: string }[]): (partnerId: string) => readonly string[] {
   const map = new Map<string, string[]>();
   for (const f of found) map.set(f.partnerId, [...(map.get(f.partnerId) ?? []), f.communityId]);
   return (id) => map.get(id) ?? [];
