@@ -59,7 +59,8 @@ export interface ApplyContext {
   partnerId: string;
   now: string;
   rules: TrustRules;
-  newId: () => string;
+  /** The id of a pattern this batch creates, given its key. */
+  newId: (key: string) => string;
   /** Whether a new pattern's block overlaps an allowlisted entry (it is then held). */
   allowlisted: (block: Block) => boolean;
   /** Communities of a reporter (for the amber audience). */
@@ -136,9 +137,10 @@ function applySighting(record: PatternRecord | undefined, s: Sighting, ctx: Appl
 }
 
 function newPattern(s: Sighting, ctx: ApplyContext, seenAt: string): Pattern {
+  const key = blockKey(s.block);
   return {
-    id: ctx.newId(),
-    key: blockKey(s.block),
+    id: ctx.newId(key),
+    key,
     kind: blockKind(s.block),
     prefix: s.block.prefix,
     length: s.block.length,

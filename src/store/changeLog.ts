@@ -19,6 +19,14 @@ export async function lockHead(tx: Executor): Promise<void> {
   await tx.execute(sql`select head from feed_state where id = 1 for update`);
 }
 
+/**
+ * For intake, which holds the write gate shared: locks the change-log head for the rest of the
+ * transaction, after every intake batch that took it before has committed.
+ */
+export async function holdHead(tx: Executor): Promise<void> {
+  await tx.execute(sql`select head from feed_state where id = 1 for update`);
+}
+
 /** The head and the highest pruned seq, without locking. */
 export async function readHead(db: Executor): Promise<{ head: number; prunedThrough: number }> {
   const [row] = await rows<{ head: unknown; pruned_through: unknown }>(db, sql`select head, pruned_through from feed_state where id = 1`);

@@ -4,13 +4,13 @@ import type { Pattern } from '../../schemas/patterns';
 import type { Db } from '../db/client';
 import { blockKey } from '../domain/blocks';
 import type { AcceptedItem } from '../domain/indicators';
-import { applyBatch, type BatchOutcome, type Sighting } from '../domain/sightings';
+import { applyBatch, type BatchOutcome, type PatternRecord, type Sighting } from '../domain/sightings';
 import type { TrustRules } from '../domain/trust';
-import { appendChanges } from './changeLog';
+import { appendChanges, holdHead } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { allowlistCheck, communitiesOf as communitiesOfPartners, loadRecords, upsertReports } from './patternRecords';
-import type { Executor } from './sql';
-import { enterIntake, lockPatternKeys } from './writeLocks';
+import { allowlistCheck, communitiesOf as communitiesOfPartners, loadRecords, patternVersions, upsertReports } from './patternRecords';
+import { uuidArray, type Executor, type Tx } from './sql';
+import { enterIntake } from './writeLocks';
 
 export interface IntakeCommand {
   partnerId: string;
@@ -36,84 +36,122 @@ export interface IntakeOutcome {
  * and change-log rows, and the idempotent answer. Returns the stored answer when the
  * Idempotency-Key was already used (a concurrent retry that committed first).
  *
- * Batches on other keys run side by side: each first locks the pattern keys it touches (in
- * stripes, see writeLocks.ts; a batch on the same key waits, then reads what the other committed,
- * so neither update is lost), reads, decides and writes reports and sightings. Only the last
- * statement, the seq-bearing writes, holds the change-log head (`appendChanges`), so seqs still
- * come in commit order.
+ * Batches of different partners run side by side and take no lock on the patterns they touch:
+ * 1. Without waiting for other batches, each reads its patterns, decides, and writes its own
+ *    reports and sightings. One partner's batches run one after another (its lock, taken first),
+ *    so only this batch writes this partner's reports; the other partners' reports do not change
+ *    this partner's.
+ * 2. Then it takes the change-log head: every batch that took it before has committed. It reads the
+ *    id and seq of each of its keys. A pattern another batch changed or created meanwhile is read
+ *    again (with this partner's report as step 1 found it) and the batch decided again, a pure
+ *    function of what it read: the patterns, the change and audit rows and the answer come from
+ *    this second decision. This partner's reports and the sightings are the same in both, except
+ *    for the id of a pattern another batch created first: they are moved to that pattern.
+ * 3. It writes the patterns, change-log and audit rows in one statement and commits, head held.
+ * Seqs come in commit order, and no batch's report or sighting is lost.
  *
  * Measured and not kept:
+ * - locking the keys (256 striped advisory locks; a lock per key would overflow the lock table):
+ *   a batch of 1,000 keys took nearly every stripe, so batches ran one after another;
+ * - locking the pattern rows in key order, new keys guarded by the unique index: with 10% repeats
+ *   nearly every batch shares a key with one in flight and waited for its commit to read it;
  * - reading the reports and the communities by key in the round trip that reads the patterns: it
- *   repeats the key lookup the patterns read already makes, for no measured gain;
- * - writing the sightings before the locks, with ids read beforehand and fixed under them: no
- *   faster on two cores (the work left the locked section but still competed with it);
- * - reading before locking, then re-deciding the patterns another batch committed meanwhile:
- *   slower (with 10% repeats nearly every batch shares a key with one in flight).
+ *   repeats the key lookup the patterns read already makes, for no measured gain.
  */
 export async function writeIntake(db: Db, cmd: IntakeCommand): Promise<{ answer: StoredAnswer; replayed: boolean }> {
   const sightings = cmd.items.flatMap((i) => i.sightings);
   const keys = [...new Set(sightings.map((s) => keyOf(s)))];
-  return db.transaction(async (tx) => {
-    const claim = cmd.idempotency;
-    // Sent together (pipelined), run in this order. The allowlist is read under the gate (its
-    // writers hold the gate exclusively) but before the key locks, so a batch does not read it
-    // while holding keys others wait for: one allowlist read for the batch (every touched pattern
-    // has the block of one of its sightings). The answer is read once the locks are held.
-    const entered = enterIntake(tx, claim ? `${cmd.partnerId} ${claim.key}` : null);
-    const allowlisted = allowlistCheck(tx, sightings.map((s) => s.block), cmd.now);
-    const [, , , earlier] = await Promise.all([
-      entered,
-      allowlisted,
-      lockPatternKeys(tx, keys),
-      claim ? findIdempotentAnswer(tx, cmd.partnerId, claim.key) : null,
-    ]);
-    if (earlier) return { answer: earlier, replayed: true };
-    const existing = await loadRecords(tx, { keys }, cmd.now, allowlisted);
-    // Amber audiences need the communities of the partner and of every reporter of these
-    // patterns: read once the reports are (memberships only change under the exclusive gate).
-    const reporters = [...existing.values()].flatMap((record) => [...record.reports.keys()]);
-    const communitiesOf = await communitiesOfPartners(tx, [cmd.partnerId, ...reporters]);
-    const outcome = applyBatch(existing, sightings, {
+  return db.transaction((tx) => intakeTransaction(tx, cmd, sightings, keys));
+}
+
+async function intakeTransaction(tx: Tx, cmd: IntakeCommand, sightings: readonly Sighting[], keys: readonly string[]): Promise<{ answer: StoredAnswer; replayed: boolean }> {
+  const claim = cmd.idempotency;
+  // Sent together (pipelined), run in this order: the answer and the records are read under the
+  // partner's lock. One allowlist read for the batch (every touched pattern has the block of one
+  // of its sightings); it and the open disputes only change under the exclusive gate.
+  const entered = enterIntake(tx, cmd.partnerId);
+  const allowlisted = allowlistCheck(tx, sightings.map((s) => s.block), cmd.now);
+  const [, , earlier, read] = await Promise.all([
+    entered,
+    allowlisted,
+    claim ? findIdempotentAnswer(tx, cmd.partnerId, claim.key) : null,
+    loadRecords(tx, { keys }, cmd.now, allowlisted),
+  ]);
+  if (earlier) return { answer: earlier, replayed: true };
+  // Amber audiences need the communities of the partner and of every reporter of these patterns
+  // (memberships only change under the exclusive gate).
+  const reporters = new Set([cmd.partnerId, ...reportersOf(read)]);
+  let communitiesOf = await communitiesOfPartners(tx, [...reporters]);
+  // A key new in both decisions keeps the id its report and sightings were written with.
+  const newIds = new Map<string, string>();
+  const newId = (key: string) => newIds.get(key) ?? newIds.set(key, randomUUID()).get(key)!;
+  const ctx = { partnerId: cmd.partnerId, now: cmd.now, rules: cmd.rules, newId, allowlisted: await allowlisted };
+  // Every sighting touches its key: the outcome's patterns are those of `keys`, in that order.
+  let outcome = applyBatch(read, sightings, { ...ctx, communitiesOf });
+  const idOf = (key: string) => outcome.touched.get(key)!.pattern.id;
+  // Sent together (pipelined): this partner's reports and the sightings, then the head, under
+  // which the seqs of the keys are read.
+  const [, , , versions] = await Promise.all([
+    upsertReports(tx, cmd.partnerId, keys.map((k) => ({ patternId: idOf(k), report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! }))),
+    insertSightings(tx, cmd, idOf),
+    holdHead(tx),
+    patternVersions(tx, keys),
+  ]);
+  const changed = keys.filter((k) => versions.has(k) && versions.get(k)!.seq !== read.get(k)?.pattern.seq);
+  if (changed.length > 0) {
+    const moved = changed.filter((k) => versions.get(k)!.id !== idOf(k)).map((k) => ({ from: idOf(k), to: versions.get(k)!.id }));
+    const [again] = await Promise.all([loadRecords(tx, { keys: changed }, cmd.now, allowlisted), moveToPatterns(tx, moved)]);
+    const newcomers = [...new Set(reportersOf(again))].filter((id) => !reporters.has(id));
+    if (newcomers.length > 0) {
+      const [known, more] = [communitiesOf, await communitiesOfPartners(tx, newcomers)];
+      communitiesOf = (id) => (reporters.has(id) ? known(id) : more(id));
+    }
+    outcome = applyBatch(withChanges(read, again, cmd.partnerId), sightings, { ...ctx, communitiesOf });
+  }
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const appended = await appendChanges(
+    tx,
+    keys.map((k) => {
+      const record = outcome.touched.get(k)!;
+      const before = outcome.before.get(k);
+      return { next: record.pattern, audience: record.audience, before: before?.pattern ?? null, beforeAudience: before?.audience ?? [] };
+    }),
+    {
       partnerId: cmd.partnerId,
       now: cmd.now,
-      rules: cmd.rules,
-      newId: randomUUID,
-      allowlisted: await allowlisted,
-      communitiesOf,
-    });
-    const touched = [...outcome.touched.keys()];
-    const index = new Map(touched.map((k, i) => [k, i]));
-    const idOf = (key: string) => outcome.touched.get(key)!.pattern.id;
-    // Sent together (pipelined): the head is taken only by the last one.
-    const [, , appended] = await Promise.all([
-      upsertReports(tx, cmd.partnerId, touched.map((k) => ({ patternId: idOf(k), report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! }))),
-      insertSightings(tx, cmd, idOf),
-      appendChanges(
-        tx,
-        touched.map((k) => {
-          const record = outcome.touched.get(k)!;
-          const before = outcome.before.get(k);
-          return { next: record.pattern, audience: record.audience, before: before?.pattern ?? null, beforeAudience: before?.audience ?? [] };
-        }),
-        {
-          partnerId: cmd.partnerId,
-          now: cmd.now,
-          events: outcome.events.map((e) => ({
-            change: index.get(e.key)!,
-            event: auditEvent(e.outcome, outcome.touched.get(e.key)!.pattern),
-            detail: { batchId: cmd.batchId, itemIndex: e.index },
-          })),
-        },
-      ),
-    ]);
-    const patterns = new Map<number, { id: string; key: string }[]>();
-    for (const item of cmd.items) {
-      patterns.set(item.index, item.sightings.map((s) => ({ id: idOf(keyOf(s)), key: keyOf(s) })));
-    }
-    const answer = cmd.answer({ head: appended.head, statuses: outcome.statuses, patterns });
-    if (claim) await saveIdempotentAnswer(tx, cmd.partnerId, claim, answer);
-    return { answer, replayed: false };
-  });
+      events: outcome.events.map((e) => ({
+        change: index.get(e.key)!,
+        event: auditEvent(e.outcome, outcome.touched.get(e.key)!.pattern),
+        detail: { batchId: cmd.batchId, itemIndex: e.index },
+      })),
+    },
+  );
+  const patterns = new Map<number, { id: string; key: string }[]>();
+  for (const item of cmd.items) {
+    patterns.set(item.index, item.sightings.map((s) => ({ id: idOf(keyOf(s)), key: keyOf(s) })));
+  }
+  const answer = cmd.answer({ head: appended.head, statuses: outcome.statuses, patterns });
+  if (claim) await saveIdempotentAnswer(tx, cmd.partnerId, claim, answer);
+  return { answer, replayed: false };
+}
+
+/**
+ * The records step 1 read, with those read again under the head in their place. Each keeps this
+ * partner's report as step 1 read it: the one this transaction wrote already counts this batch.
+ */
+function withChanges(read: Map<string, PatternRecord>, again: Map<string, PatternRecord>, partnerId: string): Map<string, PatternRecord> {
+  const current = new Map(read);
+  for (const [key, record] of again) {
+    const mine = read.get(key)?.reports.get(partnerId);
+    if (mine) record.reports.set(partnerId, mine);
+    else record.reports.delete(partnerId);
+    current.set(key, record);
+  }
+  return current;
+}
+
+function reportersOf(records: Map<string, PatternRecord>): string[] {
+  return [...records.values()].flatMap((record) => [...record.reports.keys()]);
 }
 
 function keyOf(s: Sighting): string {
@@ -143,4 +181,18 @@ async function insertSightings(tx: Executor, cmd: IntakeCommand, idOf: (key: str
            ${cmd.now}::timestamptz, raw
     from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
       as t("patternId" uuid, "itemIndex" int, category text, confidence smallint, "observedAt" timestamptz, raw text)`);
+}
+
+/**
+ * Moves this batch's sightings and report from the ids it gave new patterns to the ids another
+ * batch, which created them first, gave the same keys. Only this batch's rows carry ids it made up.
+ */
+async function moveToPatterns(tx: Executor, moves: readonly { from: string; to: string }[]): Promise<void> {
+  if (moves.length === 0) return;
+  // The ids as an array too, so each table is searched by its pattern_id index.
+  const from = uuidArray(moves.map((m) => m.from));
+  await tx.execute(sql`
+    with m as (select * from unnest(${from}, ${uuidArray(moves.map((m) => m.to))}) as m("from", "to")),
+    s as (update sightings s set pattern_id = m."to" from m where s.pattern_id = any(${from}) and s.pattern_id = m."from")
+    update reports r set pattern_id = m."to" from m where r.pattern_id = any(${from}) and r.pattern_id = m."from"`);
 }
