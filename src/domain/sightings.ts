@@ -94,6 +94,28 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
   return out;
 }
 
+/**
+ * The outcome of `applyBatch(existing, sightings, ctx)` once some of the records it was given have
+ * changed: equal to applying the batch afresh to `existing` with `changed` in place of those, but
+ * only the sightings of the changed keys are applied again. `ctx` must give new patterns the ids
+ * it gave them the first time.
+ */
+export function reapplyBatch(first: BatchOutcome, changed: Map<string, PatternRecord>, sightings: readonly Sighting[], ctx: ApplyContext): BatchOutcome {
+  const part = applyBatch(changed, sightings.filter((s) => changed.has(blockKey(s.block))), ctx);
+  const out: BatchOutcome = { statuses: new Map(), touched: new Map(first.touched), before: new Map(first.before), events: [] };
+  for (const [key, record] of part.touched) out.touched.set(key, record);
+  for (const [key, before] of part.before) out.before.set(key, before);
+  // The changed keys' events come in the same order as before, each in its old place.
+  let next = 0;
+  for (const e of first.events) {
+    const event = changed.has(e.key) ? part.events[next++]! : e;
+    out.events.push(event);
+    const prior = out.statuses.get(event.index);
+    if (!prior || STRENGTH[event.outcome] > STRENGTH[prior]) out.statuses.set(event.index, event.outcome);
+  }
+  return out;
+}
+
 /** When a sighting of each category stops keeping a pattern valid, by default: computed once per batch. */
 function defaultValidity(ctx: ApplyContext): (category: Category) => string {
   const nowMs = Date.parse(ctx.now);

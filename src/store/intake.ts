@@ -4,11 +4,11 @@ import type { Pattern } from '../../schemas/patterns';
 import type { Db } from '../db/client';
 import { blockKey } from '../domain/blocks';
 import type { AcceptedItem } from '../domain/indicators';
-import { applyBatch, type BatchOutcome, type PatternRecord, type Sighting } from '../domain/sightings';
+import { applyBatch, reapplyBatch, type BatchOutcome, type PatternRecord, type Sighting } from '../domain/sightings';
 import type { TrustRules } from '../domain/trust';
 import { appendChanges, holdHead } from './changeLog';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
-import { allowlistCheck, communitiesOf as communitiesOfPartners, loadRecords, patternVersions, upsertReports } from './patternRecords';
+import { allowlistCheck, changedRecords, communitiesOf as communitiesOfPartners, loadRecords, upsertReports } from './patternRecords';
 import { uuidArray, type Executor, type Tx } from './sql';
 import { enterIntake } from './writeLocks';
 
@@ -80,8 +80,8 @@ async function intakeTransaction(tx: Tx, cmd: IntakeCommand, sightings: readonly
   if (earlier) return { answer: earlier, replayed: true };
   // Amber audiences need the communities of the partner and of every reporter of these patterns
   // (memberships only change under the exclusive gate).
-  const reporters = new Set([cmd.partnerId, ...reportersOf(read)]);
-  let communitiesOf = await communitiesOfPartners(tx, [...reporters]);
+  const reporters = [...read.values()].flatMap((record) => [...record.reports.keys()]);
+  let communitiesOf = await communitiesOfPartners(tx, [cmd.partnerId, ...reporters]);
   // A key new in both decisions keeps the id its report and sightings were written with.
   const newIds = new Map<string, string>();
   const newId = (key: string) => newIds.get(key) ?? newIds.set(key, randomUUID()).get(key)!;
@@ -90,26 +90,35 @@ async function intakeTransaction(tx: Tx, cmd: IntakeCommand, sightings: readonly
   let outcome = applyBatch(read, sightings, { ...ctx, communitiesOf });
   const idOf = (key: string) => outcome.touched.get(key)!.pattern.id;
   // Sent together (pipelined): this partner's reports and the sightings, then the head, under
-  // which the seqs of the keys are read.
-  const [, , , versions] = await Promise.all([
+  // which the patterns another batch committed since they were read are read again.
+  const seen = keys.map((key) => ({ key, seq: read.get(key)?.pattern.seq ?? null }));
+  const [, , , changed] = await Promise.all([
     upsertReports(tx, cmd.partnerId, keys.map((k) => ({ patternId: idOf(k), report: outcome.touched.get(k)!.reports.get(cmd.partnerId)! }))),
     insertSightings(tx, cmd, idOf),
     holdHead(tx),
-    patternVersions(tx, keys),
+    changedRecords(tx, seen, ctx.allowlisted),
   ]);
-  const changed = keys.filter((k) => versions.has(k) && versions.get(k)!.seq !== read.get(k)?.pattern.seq);
-  if (changed.length > 0) {
-    const moved = changed.filter((k) => versions.get(k)!.id !== idOf(k)).map((k) => ({ from: idOf(k), to: versions.get(k)!.id }));
-    const [again] = await Promise.all([loadRecords(tx, { keys: changed }, cmd.now, allowlisted), moveToPatterns(tx, moved)]);
-    const newcomers = [...new Set(reportersOf(again))].filter((id) => !reporters.has(id));
-    if (newcomers.length > 0) {
-      const [known, more] = [communitiesOf, await communitiesOfPartners(tx, newcomers)];
-      communitiesOf = (id) => (reporters.has(id) ? known(id) : more(id));
-    }
-    outcome = applyBatch(withChanges(read, again, cmd.partnerId), sightings, { ...ctx, communitiesOf });
+  // Another batch created these patterns first: this batch's report and sightings go to them.
+  const moved = [...changed.records].filter(([key, r]) => r.pattern.id !== idOf(key)).map(([key, r]) => ({ from: idOf(key), to: r.pattern.id }));
+  if (changed.records.size > 0) {
+    const known = communitiesOf;
+    communitiesOf = (id) => changed.communities.get(id) ?? known(id);
+    outcome = reapplyBatch(outcome, asFirstRead(changed.records, read, cmd.partnerId), sightings, { ...ctx, communitiesOf });
   }
+  const [, appended] = await Promise.all([moveToPatterns(tx, moved), appendOutcome(tx, cmd, keys, outcome)]);
+  const patterns = new Map<number, { id: string; key: string }[]>();
+  for (const item of cmd.items) {
+    patterns.set(item.index, item.sightings.map((s) => ({ id: idOf(keyOf(s)), key: keyOf(s) })));
+  }
+  const answer = cmd.answer({ head: appended.head, statuses: outcome.statuses, patterns });
+  if (claim) await saveIdempotentAnswer(tx, cmd.partnerId, claim, answer);
+  return { answer, replayed: false };
+}
+
+/** The patterns, change-log rows and audit events of a decided batch, in one statement (see appendChanges). */
+function appendOutcome(tx: Executor, cmd: IntakeCommand, keys: readonly string[], outcome: BatchOutcome) {
   const index = new Map(keys.map((k, i) => [k, i]));
-  const appended = await appendChanges(
+  return appendChanges(
     tx,
     keys.map((k) => {
       const record = outcome.touched.get(k)!;
@@ -126,32 +135,19 @@ async function intakeTransaction(tx: Tx, cmd: IntakeCommand, sightings: readonly
       })),
     },
   );
-  const patterns = new Map<number, { id: string; key: string }[]>();
-  for (const item of cmd.items) {
-    patterns.set(item.index, item.sightings.map((s) => ({ id: idOf(keyOf(s)), key: keyOf(s) })));
-  }
-  const answer = cmd.answer({ head: appended.head, statuses: outcome.statuses, patterns });
-  if (claim) await saveIdempotentAnswer(tx, cmd.partnerId, claim, answer);
-  return { answer, replayed: false };
 }
 
 /**
- * The records step 1 read, with those read again under the head in their place. Each keeps this
- * partner's report as step 1 read it: the one this transaction wrote already counts this batch.
+ * The records read again under the head, each with this partner's report as step 1 read it: the
+ * one this transaction wrote already counts this batch.
  */
-function withChanges(read: Map<string, PatternRecord>, again: Map<string, PatternRecord>, partnerId: string): Map<string, PatternRecord> {
-  const current = new Map(read);
+function asFirstRead(again: Map<string, PatternRecord>, read: Map<string, PatternRecord>, partnerId: string): Map<string, PatternRecord> {
   for (const [key, record] of again) {
     const mine = read.get(key)?.reports.get(partnerId);
     if (mine) record.reports.set(partnerId, mine);
     else record.reports.delete(partnerId);
-    current.set(key, record);
   }
-  return current;
-}
-
-function reportersOf(records: Map<string, PatternRecord>): string[] {
-  return [...records.values()].flatMap((record) => [...record.reports.keys()]);
+  return again;
 }
 
 function keyOf(s: Sighting): string {

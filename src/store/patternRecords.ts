@@ -76,11 +76,47 @@ export async function loadRecords(
   return out;
 }
 
-/** The id and seq of each of these keys' patterns that exists, by key. */
-export async function patternVersions(tx: Executor, keys: readonly string[]): Promise<Map<string, { id: string; seq: number }>> {
-  if (keys.length === 0) return new Map();
-  const found = await rows<{ key: string; id: string; seq: unknown }>(tx, sql`select key, id, seq from patterns where key in ${jsonList(keys)}`);
-  return new Map(found.map((r) => [r.key, { id: r.id, seq: int(r.seq) }]));
+/** What `changedRecords` found: the records, and the communities of each of their reporters. */
+export interface ChangedRecords {
+  records: Map<string, PatternRecord>;
+  communities: Map<string, readonly string[]>;
+}
+
+/**
+ * Of these keys, those whose pattern's seq is no longer the one given (null: there was no pattern
+ * yet), as committed now: each pattern with its reports, open disputes and allowlist standing, and
+ * the communities of its reporters, in one statement (intake runs it holding the change-log head).
+ */
+export async function changedRecords(
+  tx: Executor,
+  seen: readonly { key: string; seq: number | null }[],
+  allowlisted: (b: Block) => boolean,
+): Promise<ChangedRecords> {
+  const out: ChangedRecords = { records: new Map(), communities: new Map() };
+  if (seen.length === 0) return out;
+  const found = await rows<PatternRow & { audience: string[]; open: unknown; reports: (ReportState & { confidence: unknown; sightings: unknown; communities: string[] })[] }>(
+    tx,
+    sql`select ${PATTERN_COLUMNS}, p.audience,
+          (select count(*) from disputes d where d.pattern_id = p.id and d.status = 'open') as open,
+          coalesce((select json_agg(json_build_object(
+              'partnerId', r.partner_id, 'confidence', r.confidence, 'categories', r.categories, 'tlp', r.tlp,
+              'sightings', r.sightings, 'dno', r.dno, 'firstSeen', ${sql.raw(isoOf('r.first_seen'))}, 'lastSeen', ${sql.raw(isoOf('r.last_seen'))},
+              'communities', array(select m.community_id from community_members m where m.partner_id = r.partner_id)))
+            from reports r where r.pattern_id = p.id), '[]') as reports
+        from jsonb_to_recordset(${JSON.stringify(seen)}::text::jsonb) as s(key text, seq bigint)
+        join patterns p on p.key = s.key
+        where p.seq is distinct from s.seq`,
+  );
+  for (const row of found) {
+    const pattern = toPattern(row);
+    const reports = new Map<string, ReportState>();
+    for (const { communities, ...r } of row.reports) {
+      reports.set(r.partnerId, { ...r, confidence: int(r.confidence), sightings: int(r.sightings) });
+      out.communities.set(r.partnerId, communities);
+    }
+    out.records.set(pattern.key, { pattern, reports, facts: { openDisputes: int(row.open), allowlisted: allowlisted(pattern) }, audience: row.audience });
+  }
+  return out;
 }
 
 /** The communities of each partner, as a lookup (for amber audiences). */

@@ -39,18 +39,18 @@ describe.skipIf(!TEST_DATABASE_URL)('intake batches racing for the same keys', (
     const base = 3_000_000 + 1000 * series++;
     return Array.from({ length: n }, (_, i) => `+92301${String(base + i).padStart(7, '0')}`);
   };
-  const items = (patterns: readonly string[]): AcceptedItem[] =>
+  const items = (patterns: readonly string[], tlp?: string): AcceptedItem[] =>
     patterns.map((pattern, index) => {
-      const r = prepareIndicator(index, { pattern, category: 'wangiri', confidence: 80 }, 'PK', NOW);
+      const r = prepareIndicator(index, { pattern, category: 'wangiri', confidence: 80, ...(tlp ? { tlp } : {}) }, 'PK', NOW);
       if (!r.ok) throw new Error(`${pattern}: ${r.rejection.code}`);
       return r.item;
     });
-  const submit = (db: Database, partnerId: string, patterns: readonly string[]) => {
+  const submit = (db: Database, partnerId: string, patterns: readonly string[], tlp?: string) => {
     let outcome: IntakeOutcome | undefined;
     return writeIntake(db.db, {
       partnerId,
       batchId: randomUUID(),
-      items: items(patterns),
+      items: items(patterns, tlp),
       now: NOW,
       rules: DEFAULT_TRUST_RULES,
       answer: (o) => {
@@ -140,6 +140,20 @@ describe.skipIf(!TEST_DATABASE_URL)('intake batches racing for the same keys', (
     for (const w of [a!, b!]) expect(new Set(w.outcome.statuses.values())).toEqual(new Set(['corroborated']));
     // The change log holds each batch's changes as one run of seqs, the later on top of the earlier.
     expect(Math.abs(a!.outcome.head - b!.outcome.head)).toBe(40);
+  });
+
+  it('an amber pattern that another partner changed meanwhile is seen by the communities of every amber reporter', async () => {
+    const keys = numbers(20);
+    const [p1, p2] = [randomUUID(), randomUUID()];
+    const [c1, c2] = [randomUUID(), randomUUID()];
+    for (const [partner, community] of [[p1, c1], [p2, c2]] as const) {
+      await admin`insert into partners (id, name, country, roles, key_hash) values (${partner}, ${partner}, 'PK', ${['submitter']}, ${partner})`;
+      await admin`insert into communities (id, name, created_at) values (${community}, ${community}, now())`;
+      await admin`insert into community_members (community_id, partner_id) values (${community}, ${partner})`;
+    }
+    await overlapping(2, () => [submit(nodeA, p1, keys, 'amber'), submit(nodeB, p2, keys, 'amber')]);
+    const audiences = await admin`select distinct audience from patterns where key = any(${keys})`;
+    expect(audiences.map((r) => r.audience)).toEqual([[c1, c2].sort()]);
   });
 
   it("one partner's batches on the same keys run one after another: the second is a duplicate, counted once more", async () => {

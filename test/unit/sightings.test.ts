@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyBatch, type PatternRecord, type Sighting } from '../../src/domain/sightings';
+import { applyBatch, reapplyBatch, type PatternRecord, type Sighting } from '../../src/domain/sightings';
+import { blockKey } from '../../src/domain/blocks';
 import { DEFAULT_TRUST_RULES } from '../../src/domain/trust';
 
 const NOW = '2026-11-25T12:00:00.000Z';
@@ -95,6 +96,45 @@ describe('applyBatch', () => {
           last = now;
         });
       }),
+    );
+  });
+});
+
+describe('reapplyBatch', () => {
+  // Items of a batch: one to three blocks each, drawn from few keys so that items share keys.
+  const KEYS = ['923001234567', '923001234568', '92300123456', '9230012345', '923001234569'];
+  const CATEGORIES = ['wangiri', 'irsf', 'spoofed_cli', 'scam_call_center'] as const;
+  const batch = fc.array(
+    fc.record({
+      blocks: fc.uniqueArray(fc.constantFrom(...KEYS), { minLength: 1, maxLength: 3 }),
+      category: fc.constantFrom(...CATEGORIES),
+      confidence: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+      tlp: fc.constantFrom('clear', 'green', 'amber'),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+  const toSightings = (items: { blocks: string[]; category: Sighting['category']; confidence: number | undefined; tlp: Sighting['tlp'] }[]) =>
+    items.flatMap((item, index) =>
+      item.blocks.map((prefix) => sighting({ index, block: { prefix, length: 12 }, category: item.category, confidence: item.confidence, tlp: item.tlp })),
+    );
+  // New patterns get an id from their key, the same in every decision, as the store arranges.
+  const keyed = (partnerId: string) => ({ ...ctx(partnerId), newId: (key: string) => `id-${key}`, communitiesOf: (id: string) => (id === 'b' ? ['c1'] : []) });
+
+  it('property: equals applying the whole batch again to the records with the changed ones in place', () => {
+    fc.assert(
+      fc.property(batch, batch, batch, fc.constantFrom('a', 'b', 'c'), (history, meanwhile, mine, partner) => {
+        // What the batch first read: a history by partner a. Meanwhile partner b's batch changed some.
+        const read = new Map<string, PatternRecord>();
+        for (const [k, v] of applyBatch(new Map(), toSightings(history), keyed('a')).touched) read.set(k, v);
+        const other = applyBatch(read, toSightings(meanwhile), keyed('b')).touched;
+        const sightings = toSightings(mine);
+        const touchedKeys = new Set(sightings.map((s) => blockKey(s.block)));
+        const changed = new Map([...other].filter(([k]) => touchedKeys.has(k)));
+        const first = applyBatch(read, sightings, keyed(partner));
+        const afresh = applyBatch(new Map([...read, ...changed]), sightings, keyed(partner));
+        expect(reapplyBatch(first, changed, sightings, keyed(partner))).toEqual(afresh);
+      }),
+      { numRuns: 300 },
     );
   });
 });
