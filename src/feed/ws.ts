@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ClientMessage, CLOSE_CODES } from '../../schemas/ws';
 import { authenticateKey, bearerKey, type PartnerKeyCache } from '../http/auth';
+import type { PartnerRecord } from '../store/partners';
 import { HubError, problem } from '../http/errors';
 import type { FeedHub, FeedSocket } from './hub';
 
@@ -35,15 +36,7 @@ export function attachFeedServer(server: Server, opts: FeedServerOptions): { clo
     authenticateKey(opts.keys, bearerKey(req.headers.authorization))
       .then((partner) => {
         if (!partner.roles.includes('subscriber')) throw new HubError('forbidden', 'the feed needs the role subscriber');
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          alive.add(ws);
-          const viewer = { partnerId: partner.id, isOperator: partner.roles.includes('operator'), communities: partner.communities ?? [] };
-          const id = opts.hub.connect(adapt(ws), partner.id, viewer);
-          ws.on('pong', () => alive.add(ws));
-          ws.on('message', (data, isBinary) => onMessage(opts, ws, id, data, isBinary));
-          ws.on('close', () => opts.hub.disconnect(id));
-          ws.on('error', (err) => opts.log.debug({ err, partnerId: partner.id }, 'feed socket error'));
-        });
+        wss.handleUpgrade(req, socket, head, (ws) => serve(opts, ws, partner, alive));
       })
       .catch((err: unknown) => refuse(socket, err instanceof HubError ? err : new HubError('unavailable')));
   });
@@ -66,6 +59,21 @@ export function attachFeedServer(server: Server, opts: FeedServerOptions): { clo
       wss.close();
     },
   };
+}
+
+/**
+ * Wires an upgraded socket to the feed hub. Its handlers live as long as the connection, so they
+ * are made here, apart from the upgrade handler: closures made there would keep its request (the
+ * IncomingMessage with its headers) alive with them, about 1 KiB per idle subscriber.
+ */
+function serve(opts: FeedServerOptions, ws: WebSocket, partner: PartnerRecord, alive: WeakSet<WebSocket>): void {
+  alive.add(ws);
+  const viewer = { partnerId: partner.id, isOperator: partner.roles.includes('operator'), communities: partner.communities ?? [] };
+  const id = opts.hub.connect(adapt(ws), partner.id, viewer);
+  ws.on('pong', () => alive.add(ws));
+  ws.on('message', (data, isBinary) => onMessage(opts, ws, id, data, isBinary));
+  ws.on('close', () => opts.hub.disconnect(id));
+  ws.on('error', (err) => opts.log.debug({ err, partnerId: partner.id }, 'feed socket error'));
 }
 
 function onMessage(opts: FeedServerOptions, ws: WebSocket, id: number, data: RawData, isBinary: boolean): void {
