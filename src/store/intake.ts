@@ -41,12 +41,13 @@ export interface IntakeOutcome {
  *    reports and sightings. One partner's batches run one after another (its lock, taken first),
  *    so only this batch writes this partner's reports; the other partners' reports do not change
  *    this partner's.
- * 2. Then it takes the change-log head: every batch that took it before has committed. It reads the
- *    id and seq of each of its keys. A pattern another batch changed or created meanwhile is read
- *    again (with this partner's report as step 1 found it) and the batch decided again, a pure
- *    function of what it read: the patterns, the change and audit rows and the answer come from
- *    this second decision. This partner's reports and the sightings are the same in both, except
- *    for the id of a pattern another batch created first: they are moved to that pattern.
+ * 2. Then it takes the change-log head: every batch that took it before has committed. One
+ *    statement reads the patterns another batch changed or created since step 1 read them (their
+ *    seq differs), with their reports (this partner's kept as step 1 found it), and only the
+ *    batch's sightings of those are applied again (`reapplyBatch`, pure): the patterns, the change
+ *    and audit rows and the answer come from this decision. This partner's reports and the
+ *    sightings are the same in both, except for the id of a pattern another batch created first:
+ *    they are moved to that pattern.
  * 3. It writes the patterns, change-log and audit rows in one statement and commits, head held.
  * Seqs come in commit order, and no batch's report or sighting is lost.
  *
