@@ -101,8 +101,17 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
   }
 }
 
-/** The seq in the saved list's header line. */
-const savedSeq = () => (JSON.parse(readFileSync(join(mirrorDir, 'blocklist.ndjson'), 'utf8').split('\n')[0]!) as { seq: number }).seq;
+/** The seq in the saved list's header line; -1 while no list has been saved yet. */
+const savedSeq = () => {
+  let text: string;
+  try {
+    text = readFileSync(join(mirrorDir, 'blocklist.ndjson'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw err;
+  }
+  return (JSON.parse(text.split('\n')[0]!) as { seq: number }).seq;
+};
 
 describe('mirror against a real hub process', () => {
   it('answers /check from its synced list: block, flag, allow, any number form, outside its filter; 400 for garbage', async () => {
