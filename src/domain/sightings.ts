@@ -87,9 +87,9 @@ export function applyBatch(existing: Map<string, PatternRecord>, sightings: read
     }
     const { next, outcome } = applySighting(record, s, ctx, defaultUntil);
     out.touched.set(key, next);
-    out.events.push({ key, index: s.index, outcome });
-    const prior = out.statuses.get(s.index);
-    if (!prior || STRENGTH[outcome] > STRENGTH[prior]) out.statuses.set(s.index, outcome);
+    const event = { key, index: s.index, outcome };
+    out.events.push(event);
+    keepStrongest(out.statuses, event);
   }
   return out;
 }
@@ -110,10 +110,15 @@ export function reapplyBatch(first: BatchOutcome, changed: Map<string, PatternRe
   for (const e of first.events) {
     const event = changed.has(e.key) ? part.events[next++]! : e;
     out.events.push(event);
-    const prior = out.statuses.get(event.index);
-    if (!prior || STRENGTH[event.outcome] > STRENGTH[prior]) out.statuses.set(event.index, event.outcome);
+    keepStrongest(out.statuses, event);
   }
   return out;
+}
+
+/** An item's status is the strongest outcome among its sightings. */
+function keepStrongest(statuses: BatchOutcome['statuses'], event: BatchOutcome['events'][number]): void {
+  const prior = statuses.get(event.index);
+  if (!prior || STRENGTH[event.outcome] > STRENGTH[prior]) statuses.set(event.index, event.outcome);
 }
 
 /** When a sighting of each category stops keeping a pattern valid, by default: computed once per batch. */

@@ -16,12 +16,12 @@ export const CHANGES_CHANNEL = 'hub_changes';
  */
 export async function lockHead(tx: Executor): Promise<void> {
   await lockAllWriters(tx);
-  await tx.execute(sql`select head from feed_state where id = 1 for update`);
+  await holdHead(tx);
 }
 
 /**
- * For intake, which holds the write gate shared: locks the change-log head for the rest of the
- * transaction, after every intake batch that took it before has committed.
+ * Locks the change-log head for the rest of the transaction, once every writer that took it
+ * before has committed. Intake, which holds the write gate shared, takes it this way directly.
  */
 export async function holdHead(tx: Executor): Promise<void> {
   await tx.execute(sql`select head from feed_state where id = 1 for update`);

@@ -71,7 +71,7 @@ export async function loadRecords(
   }
   for (const r of reports) {
     const { patternId, ...report } = r;
-    byId.get(patternId)!.reports.set(r.partnerId, { ...report, confidence: int(r.confidence), sightings: int(r.sightings) });
+    byId.get(patternId)!.reports.set(r.partnerId, toReport(report));
   }
   return out;
 }
@@ -111,12 +111,17 @@ export async function changedRecords(
     const pattern = toPattern(row);
     const reports = new Map<string, ReportState>();
     for (const { communities, ...r } of row.reports) {
-      reports.set(r.partnerId, { ...r, confidence: int(r.confidence), sightings: int(r.sightings) });
+      reports.set(r.partnerId, toReport(r));
       out.communities.set(r.partnerId, communities);
     }
     out.records.set(pattern.key, { pattern, reports, facts: { openDisputes: int(row.open), allowlisted: allowlisted(pattern) }, audience: row.audience });
   }
   return out;
+}
+
+/** A report as either driver returns it, with its counts as numbers. */
+function toReport(r: ReportState & { confidence: unknown; sightings: unknown }): ReportState {
+  return { ...r, confidence: int(r.confidence), sightings: int(r.sightings) };
 }
 
 /** The communities of each partner, as a lookup (for amber audiences). */
