@@ -113,12 +113,12 @@ export class PrefixMatcher {
 
   /** The TLP of the pattern in a slot `find` gave. */
   tlpAt(slot: number): Tlp {
-    return TLPS[this.#cols.tlp[slot]!]!;
+    return TLPS[this.#cols.tlpOf(slot)]!;
   }
 
   /** The action of the pattern in a slot `find` gave. */
   actionAt(slot: number): Action {
-    return ACTIONS[this.#cols.action[slot]!]!;
+    return ACTIONS[this.#cols.actionOf(slot)]!;
   }
 
   /** Drops everything (before a reload from a snapshot). */

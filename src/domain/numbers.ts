@@ -75,6 +75,7 @@ const URI_SCHEME = /^(tel|sips?):/i;
 const PHONE_CONTEXT = /;phone-context=([^;]*)/i;
 const ALL_ZEROS = /^0+$/;
 const NON_DIGITS = /\D/g;
+const E164_DIGITS = /^\+[0-9]+$/;
 const NANP_BLOCK = /^(\+?1[ .-]?)?(\d{3})-(\d{3})-(\d{1,3})$/;
 
 const CALLING_CODES = new Set([...Object.keys(metadata.country_calling_codes), ...Object.keys(metadata.nonGeographic)]);
@@ -253,8 +254,7 @@ const readingOf = (pn: PhoneNumber, valid: boolean): Reading => reading(pn.count
  * result gives the result again, so normalizing a key is the identity. Read with numberPlan.ts,
  * which answers as `new PhoneNumber(text)` and `parsePhoneNumberFromString(text)` would.
  */
-function readE164(text: string): Reading | null {
-  const cc = callingCodeOf(text.slice(1));
+function readE164(text: string, cc = callingCodeOf(text.slice(1))): Reading | null {
   if (cc === null || text.length === cc.length + 1) return null;
   const written = text.slice(cc.length + 1);
   if (isValidInPlan(cc, written)) return reading(cc, written, undefined, true);
@@ -279,7 +279,7 @@ function fullNumber(text: string, wild: number, country: CountryCode | undefined
     const code = callingCodeOf(text.slice(1));
     if (!code || code.length === text.length - 1) return fail('invalid_number', 'unknown calling code or nothing after it');
     if (wild > 0 && text.length - 1 - wild - code.length < MIN_FIXED_DIGITS) return tooBroad();
-    r = readE164(text);
+    r = readE164(text, code);
   } else {
     const parsed = parsePhoneNumberFromString(text, { defaultCountry: country }, metadata);
     r = parsed && isValid(parsed) ? readingOf(parsed, true) : parsed ? readE164(parsed.number) : null;
@@ -384,8 +384,15 @@ export function normalizeNumber(
   opts?: NormalizeOptions,
 ): { ok: true; digits: string } | { ok: false; code: RejectionCode; message: string } {
   const text = typeof input === 'string' ? input.trim() : input;
-  const ctx = start(text, opts);
-  if ('ok' in ctx) return ctx;
-  const one = readOne(text, ctx, false);
+  // `+` and digits with no item country, the form switches send: read as readOne would read it,
+  // without scanning it character by character first (its options cannot reject it).
+  const one = !opts?.country && typeof text === 'string' && text.length <= MAX_INPUT_LENGTH && E164_DIGITS.test(text)
+    ? fullNumber(text, 0, undefined)
+    : readNumber(text, opts);
   return 'ok' in one ? one : { ok: true, digits: one.prefix };
+}
+
+function readNumber(text: string, opts: NormalizeOptions | undefined): One | Rejection {
+  const ctx = start(text, opts);
+  return 'ok' in ctx ? ctx : readOne(text, ctx, false);
 }

@@ -1,5 +1,6 @@
 import { ACTIONS, PATTERN_STATUSES, type Pattern } from '../../schemas/patterns';
 import { TLPS } from '../../schemas/common';
+import { asciiJson } from './asciiJson';
 import { blockKey, blockKind } from './blocks';
 
 /** Prefixes up to this many digits are held as one exact double (10^n + value < 2^53). */
@@ -41,9 +42,9 @@ class Interner<T> {
   value(id: number): T {
     return this.#values[id]!;
   }
-  /** The value as JSON text (made once per value). */
+  /** The value as ASCII JSON text (made once per value). */
   json(id: number): string {
-    return (this.#json[id] ??= JSON.stringify(this.#values[id]));
+    return (this.#json[id] ??= asciiJson(this.#values[id]));
   }
 }
 
@@ -141,10 +142,37 @@ const jsonInstant = (ms: number): string => {
 };
 
 /**
- * Live patterns held column by column in typed arrays, about 80 bytes each instead of a ~740-byte
- * object graph: a node holds millions and a lookup only reads a few fields. Slots are reused after
- * removal. A Pattern object is built only when one is asked for. Values that would not come back
- * exactly (a non-canonical id or timestamp, a prefix too long to code) keep their whole Pattern.
+ * Where each field of a slot sits in its 64-byte row (see PatternColumns), as an index into the
+ * view of that width: the row of slot s starts at f64 index 8s, u32 index 16s, 16-bit index 32s,
+ * byte 64s.
+ */
+const F64_PER_ROW = 8;
+const FIRST_SEEN = 0;
+const LAST_SEEN = 1;
+const VALID_UNTIL = 2;
+const SEQ = 3;
+const U32_PER_ROW = 16;
+/** Four words: the UUID's 128 bits. */
+const ID = 8;
+const REPORTERS = 12;
+const U16_PER_ROW = 32;
+const CONFIDENCE = 26;
+const COUNTRY = 27;
+const CATEGORIES = 28;
+const ROW_BYTES = 64;
+const PREFIX_LENGTH = 58;
+const ACTION = 59;
+const STATUS = 60;
+const TLP = 61;
+const UNALLOCATED = 62;
+
+/**
+ * Live patterns held in typed arrays, 80 bytes each instead of a ~740-byte object graph: a node
+ * holds millions. What `find` reads of a slot is 16 bytes in `codes`/`links`; everything else
+ * (id, times, seq, counts, enums) is one 64-byte row, so a match costs one or two cache lines
+ * more, not one per field. Slots are reused after removal. A Pattern object is built only when
+ * one is asked for. Values that would not come back exactly (a non-canonical id or timestamp, a
+ * prefix too long to code) keep their whole Pattern.
  */
 export class PatternColumns {
   #capacity = 0;
@@ -157,17 +185,12 @@ export class PatternColumns {
    */
   codes = new Float64Array(0);
   links = new Int32Array(0);
-  prefixLength = new Uint8Array(0);
-  action = new Uint8Array(0);
-  status = new Uint8Array(0);
-  tlp = new Uint8Array(0);
-  #unallocated = new Uint8Array(0);
-  #confidence = new Int16Array(0);
-  #country = new Uint16Array(0);
-  #categories = new Uint16Array(0);
-  #id = new Uint32Array(0);
-  #times = new Float64Array(0);
-  #numbers = new Float64Array(0);
+  /** The rows, through one view per field width. */
+  #f64 = new Float64Array(0);
+  #u32 = new Uint32Array(0);
+  #i16 = new Int16Array(0);
+  #u16 = new Uint16Array(0);
+  #u8 = new Uint8Array(0);
   readonly #countries = new Interner<string | null>((c) => (c === null ? '' : `=${c}`));
   readonly #categoryLists = new Interner<Pattern['categories']>((list) => list.join(','));
   readonly #verbatim = new Map<number, Pattern>();
@@ -189,34 +212,38 @@ export class PatternColumns {
   write(slot: number, p: Pattern): void {
     const coded = isCoded(p.prefix);
     this.codes[2 * slot] = coded ? prefixCode(p.prefix) : NaN;
-    this.prefixLength[slot] = p.prefix.length;
     this.links[4 * slot + 3] = p.length ?? OPEN_LENGTH;
     const action = ACTIONS.indexOf(p.action);
     const status = PATTERN_STATUSES.indexOf(p.status);
     const tlp = TLPS.indexOf(p.tlp);
     const country = this.#countries.id(p.country);
     const categories = this.#categoryLists.id(p.categories);
-    this.action[slot] = action;
-    this.status[slot] = status;
-    this.tlp[slot] = tlp;
-    this.#unallocated[slot] = p.unallocated ? 1 : 0;
-    this.#confidence[slot] = p.confidence;
-    this.#country[slot] = country;
-    this.#categories[slot] = categories;
-    this.#numbers[2 * slot] = p.reporters;
-    this.#numbers[2 * slot + 1] = p.seq;
+    const f = F64_PER_ROW * slot;
+    const w = U32_PER_ROW * slot;
+    const h = U16_PER_ROW * slot;
+    const b = ROW_BYTES * slot;
     const first = instantMs(p.firstSeen);
     const last = instantMs(p.lastSeen);
     const until = instantMs(p.validUntil);
-    this.#times[3 * slot] = first ?? NaN;
-    this.#times[3 * slot + 1] = last ?? NaN;
-    this.#times[3 * slot + 2] = until ?? NaN;
-    const idOk = uuidWords(p.id, this.#id, 4 * slot);
-    // Whatever the columns cannot give back exactly is kept whole (never the case for stored patterns).
+    this.#f64[f + FIRST_SEEN] = first ?? NaN;
+    this.#f64[f + LAST_SEEN] = last ?? NaN;
+    this.#f64[f + VALID_UNTIL] = until ?? NaN;
+    this.#f64[f + SEQ] = p.seq;
+    const idOk = uuidWords(p.id, this.#u32, w + ID);
+    this.#u32[w + REPORTERS] = p.reporters;
+    this.#i16[h + CONFIDENCE] = p.confidence;
+    this.#u16[h + COUNTRY] = country;
+    this.#u16[h + CATEGORIES] = categories;
+    this.#u8[b + PREFIX_LENGTH] = p.prefix.length;
+    this.#u8[b + ACTION] = action;
+    this.#u8[b + STATUS] = status;
+    this.#u8[b + TLP] = tlp;
+    this.#u8[b + UNALLOCATED] = p.unallocated ? 1 : 0;
+    // Whatever the row cannot give back exactly is kept whole (never the case for stored patterns).
     const exact =
       coded && idOk && first !== null && last !== null && until !== null && action >= 0 && status >= 0 && tlp >= 0 &&
-      country < 65536 && categories < 65536 && p.confidence === this.#confidence[slot] &&
-      p.key === blockKey(p) && p.kind === blockKind(p);
+      country < 65536 && categories < 65536 && p.confidence === this.#i16[h + CONFIDENCE] &&
+      p.reporters === this.#u32[w + REPORTERS] && p.key === blockKey(p) && p.kind === blockKind(p);
     if (exact) this.#verbatim.delete(slot);
     else this.#verbatim.set(slot, { ...p });
   }
@@ -234,11 +261,26 @@ export class PatternColumns {
     return n === OPEN_LENGTH ? null : n;
   }
 
+  /** The number of digits of the slot's prefix. */
+  prefixLengthOf(slot: number): number {
+    return this.#u8[ROW_BYTES * slot + PREFIX_LENGTH]!;
+  }
+
+  /** The slot's action, as its index in ACTIONS. */
+  actionOf(slot: number): number {
+    return this.#u8[ROW_BYTES * slot + ACTION]!;
+  }
+
+  /** The slot's TLP, as its index in TLPS. */
+  tlpOf(slot: number): number {
+    return this.#u8[ROW_BYTES * slot + TLP]!;
+  }
+
   /** The slot's digit prefix. */
   prefixOf(slot: number): string {
     const kept = this.#verbatim.get(slot);
     if (kept) return kept.prefix;
-    const n = this.prefixLength[slot]!;
+    const n = this.prefixLengthOf(slot);
     return String(this.codes[2 * slot]! - POW10[n]!).padStart(n, '0');
   }
 
@@ -252,43 +294,51 @@ export class PatternColumns {
     const kept = this.#verbatim.get(slot);
     if (kept) return { ...kept, categories: [...kept.categories] };
     const block = { prefix: this.prefixOf(slot), length: this.lengthOf(slot) };
+    const f = F64_PER_ROW * slot;
+    const w = U32_PER_ROW * slot;
+    const h = U16_PER_ROW * slot;
+    const b = ROW_BYTES * slot;
     return {
-      id: this.#idText(slot),
+      id: this.#idText(w + ID),
       key: blockKey(block),
       kind: blockKind(block),
       prefix: block.prefix,
       length: block.length,
-      country: this.#countries.value(this.#country[slot]!),
-      categories: [...this.#categoryLists.value(this.#categories[slot]!)],
-      confidence: this.#confidence[slot]!,
-      reporters: this.#numbers[2 * slot]!,
-      action: ACTIONS[this.action[slot]!]!,
-      status: PATTERN_STATUSES[this.status[slot]!]!,
-      tlp: TLPS[this.tlp[slot]!]!,
-      unallocated: this.#unallocated[slot] === 1,
-      firstSeen: instantText(this.#times[3 * slot]!)!,
-      lastSeen: instantText(this.#times[3 * slot + 1]!)!,
-      validUntil: instantText(this.#times[3 * slot + 2]!),
-      seq: this.#numbers[2 * slot + 1]!,
+      country: this.#countries.value(this.#u16[h + COUNTRY]!),
+      categories: [...this.#categoryLists.value(this.#u16[h + CATEGORIES]!)],
+      confidence: this.#i16[h + CONFIDENCE]!,
+      reporters: this.#u32[w + REPORTERS]!,
+      action: ACTIONS[this.#u8[b + ACTION]!]!,
+      status: PATTERN_STATUSES[this.#u8[b + STATUS]!]!,
+      tlp: TLPS[this.#u8[b + TLP]!]!,
+      unallocated: this.#u8[b + UNALLOCATED] === 1,
+      firstSeen: instantText(this.#f64[f + FIRST_SEEN]!)!,
+      lastSeen: instantText(this.#f64[f + LAST_SEEN]!)!,
+      validUntil: instantText(this.#f64[f + VALID_UNTIL]!),
+      seq: this.#f64[f + SEQ]!,
     };
   }
 
   /**
-   * `JSON.stringify(this.pattern(slot))`, written straight from the columns: a lookup answers
-   * with this text, so it never builds the Pattern. Every value written bare here is a number,
-   * an enum name, digits, a UUID or an ISO instant, which JSON never escapes.
+   * `JSON.stringify(this.pattern(slot))` as ASCII (asciiJson.ts), written straight from the row: a
+   * lookup answers with this text, so it never builds the Pattern. Every value written bare here
+   * is a number, an enum name, digits, a UUID or an ISO instant: ASCII, and never escaped by JSON.
    */
   json(slot: number): string {
     const kept = this.#verbatim.get(slot);
-    if (kept) return JSON.stringify(kept);
+    if (kept) return asciiJson(kept);
     const block = { prefix: this.prefixOf(slot), length: this.lengthOf(slot) };
+    const f = F64_PER_ROW * slot;
+    const w = U32_PER_ROW * slot;
+    const h = U16_PER_ROW * slot;
+    const b = ROW_BYTES * slot;
     return (
-      `{"id":"${this.#idText(slot)}","key":"${blockKey(block)}","kind":"${blockKind(block)}","prefix":"${block.prefix}","length":${block.length}` +
-      `,"country":${this.#countries.json(this.#country[slot]!)},"categories":${this.#categoryLists.json(this.#categories[slot]!)}` +
-      `,"confidence":${this.#confidence[slot]!},"reporters":${jsonNumber(this.#numbers[2 * slot]!)},"action":"${ACTIONS[this.action[slot]!]}"` +
-      `,"status":"${PATTERN_STATUSES[this.status[slot]!]}","tlp":"${TLPS[this.tlp[slot]!]}","unallocated":${this.#unallocated[slot] === 1}` +
-      `,"firstSeen":${jsonInstant(this.#times[3 * slot]!)},"lastSeen":${jsonInstant(this.#times[3 * slot + 1]!)}` +
-      `,"validUntil":${jsonInstant(this.#times[3 * slot + 2]!)},"seq":${jsonNumber(this.#numbers[2 * slot + 1]!)}}`
+      `{"id":"${this.#idText(w + ID)}","key":"${blockKey(block)}","kind":"${blockKind(block)}","prefix":"${block.prefix}","length":${block.length}` +
+      `,"country":${this.#countries.json(this.#u16[h + COUNTRY]!)},"categories":${this.#categoryLists.json(this.#u16[h + CATEGORIES]!)}` +
+      `,"confidence":${this.#i16[h + CONFIDENCE]!},"reporters":${this.#u32[w + REPORTERS]!},"action":"${ACTIONS[this.#u8[b + ACTION]!]}"` +
+      `,"status":"${PATTERN_STATUSES[this.#u8[b + STATUS]!]}","tlp":"${TLPS[this.#u8[b + TLP]!]}","unallocated":${this.#u8[b + UNALLOCATED] === 1}` +
+      `,"firstSeen":${jsonInstant(this.#f64[f + FIRST_SEEN]!)},"lastSeen":${jsonInstant(this.#f64[f + LAST_SEEN]!)}` +
+      `,"validUntil":${jsonInstant(this.#f64[f + VALID_UNTIL]!)},"seq":${jsonNumber(this.#f64[f + SEQ]!)}}`
     );
   }
 
@@ -306,10 +356,11 @@ export class PatternColumns {
     this.#resize(this.#size);
   }
 
-  #idText(slot: number): string {
+  /** The canonical text of the UUID in the four words from `at` of the u32 view. */
+  #idText(at: number): string {
     let hex = '';
     for (let i = 0; i < 4; i++) {
-      const w = this.#id[4 * slot + i]!;
+      const w = this.#u32[at + i]!;
       hex += HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
     }
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
@@ -323,26 +374,17 @@ export class PatternColumns {
   }
 
   #resize(capacity: number): void {
-    const to = <T extends Float64Array | Uint8Array | Uint16Array | Int16Array | Uint32Array>(a: T, per = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(capacity * per);
-      b.set(a.subarray(0, Math.min(a.length, capacity * per)));
-      return b;
-    };
     const hot = new Float64Array(capacity * 2);
     hot.set(this.codes.subarray(0, Math.min(this.codes.length, capacity * 2)));
     this.codes = hot;
     this.links = new Int32Array(hot.buffer);
-    this.prefixLength = to(this.prefixLength);
-    this.action = to(this.action);
-    this.status = to(this.status);
-    this.tlp = to(this.tlp);
-    this.#unallocated = to(this.#unallocated);
-    this.#confidence = to(this.#confidence);
-    this.#country = to(this.#country);
-    this.#categories = to(this.#categories);
-    this.#id = to(this.#id, 4);
-    this.#times = to(this.#times, 3);
-    this.#numbers = to(this.#numbers, 2);
+    const rows = new Uint8Array(capacity * ROW_BYTES);
+    rows.set(this.#u8.subarray(0, Math.min(this.#u8.length, rows.length)));
+    this.#u8 = rows;
+    this.#f64 = new Float64Array(rows.buffer);
+    this.#u32 = new Uint32Array(rows.buffer);
+    this.#i16 = new Int16Array(rows.buffer);
+    this.#u16 = new Uint16Array(rows.buffer);
     this.#capacity = capacity;
   }
 }

@@ -129,6 +129,6 @@ export class PrefixTable {
   }
 
   #hashOf(slot: number): number {
-    return hashPrefixCode(this.cols.codes[2 * slot]!, this.cols.prefixLength[slot]!);
+    return hashPrefixCode(this.cols.codes[2 * slot]!, this.cols.prefixLengthOf(slot));
   }
 }

@@ -20,15 +20,21 @@ export interface LookupLaneDeps {
 function plainQuery(url: string): { number: string; country: string | undefined } | null {
   let number: string | undefined;
   let country: string | undefined;
-  for (const part of url.slice(PATH.length).split('&')) {
-    const eq = part.indexOf('=');
-    const name = part.slice(0, eq);
-    const value = part.slice(eq + 1);
-    if (eq > 0 && name === 'number' && number === undefined && NUMBER.test(value)) number = value.charCodeAt(0) === 37 ? `+${value.slice(3)}` : value;
-    else if (eq > 0 && name === 'country' && country === undefined && COUNTRY.test(value)) country = value.toUpperCase();
-    else return null;
+  for (let at = PATH.length; ; ) {
+    const amp = url.indexOf('&', at);
+    const end = amp < 0 ? url.length : amp;
+    if (number === undefined && url.startsWith('number=', at)) {
+      const value = url.slice(at + 7, end);
+      if (!NUMBER.test(value)) return null;
+      number = value.charCodeAt(0) === 37 ? `+${value.slice(3)}` : value;
+    } else if (country === undefined && url.startsWith('country=', at)) {
+      const value = url.slice(at + 8, end);
+      if (!COUNTRY.test(value)) return null;
+      country = value.toUpperCase();
+    } else return null;
+    if (amp < 0) return number === undefined ? null : { number, country };
+    at = amp + 1;
   }
-  return number === undefined ? null : { number, country };
 }
 
 /**
@@ -60,11 +66,12 @@ export function lookupLane(deps: LookupLaneDeps): (req: IncomingMessage, res: Se
     const body = outcome.json;
     const reqId = requestIdOf(req.headers['x-request-id'] as string | undefined);
     try {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': reqId });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'x-request-id': reqId });
     } catch {
       return false; // an id Node will not send: nothing was written, the route answers
     }
-    res.end(body);
+    // ASCII (LookupOutcome): one byte per character, copied to the socket as is.
+    res.end(body, 'latin1');
     deps.requests.record({ reqId, method: 'GET', path: '/v1/lookup', route: '/v1/lookup', status: 200, ms: performance.now() - started, partnerId: partner.id });
     return true;
   };

@@ -18,6 +18,8 @@ export interface HubMetrics {
   registry: Registry;
   feed: FeedMetrics;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Runs `flush` before every read of `httpDuration` (scrape), so that samples held back reach it first. */
+  beforeDurationRead(flush: () => void): void;
   indicatorsAccepted: Counter<'status'>;
   indicatorsRejected: Counter<'code'>;
   patternsActive: Gauge;
@@ -27,6 +29,7 @@ export interface HubMetrics {
 export function createMetrics(activePatterns: () => number, withProcessMetrics = true): HubMetrics {
   const registry = new Registry();
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'hub_' });
+  const durationFlushes: (() => void)[] = [];
   return {
     registry,
     httpDuration: new Histogram({
@@ -35,7 +38,11 @@ export function createMetrics(activePatterns: () => number, withProcessMetrics =
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
+      collect() {
+        for (const flush of durationFlushes) flush();
+      },
     }),
+    beforeDurationRead: (flush) => void durationFlushes.push(flush),
     indicatorsAccepted: new Counter({
       name: 'hub_indicators_accepted_total',
       help: 'Indicators accepted, by outcome (created, corroborated, duplicate)',

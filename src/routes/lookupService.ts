@@ -1,4 +1,5 @@
 import type { Action } from '../../schemas/patterns';
+import { asciiJson } from '../domain/asciiJson';
 import { defaultCountryOf } from '../domain/indicators';
 import { normalizeNumber } from '../domain/numbers';
 import { verdictOf } from '../domain/verdict';
@@ -9,8 +10,8 @@ import type { AppDeps } from './deps';
 import { viewerOfPartner } from './viewer';
 
 /**
- * A lookup's answer as LookupResponse JSON text, or why its number was refused (the route
- * answers 400 `invalid_number`).
+ * A lookup's answer as LookupResponse JSON text, all ASCII (asciiJson.ts: its length is its size
+ * in bytes), or why its number was refused (the route answers 400 `invalid_number`).
  */
 export type LookupOutcome = { ok: true; json: string } | { ok: false; message: string };
 
@@ -34,7 +35,8 @@ export class LookupService {
 
   /**
    * The verdict for `number` (any single-number form intake takes) and every visible pattern
-   * covering it, longest prefix first: LookupResponse, as `JSON.stringify` would write it.
+   * covering it, longest prefix first: LookupResponse, as `JSON.stringify` would write it with
+   * non-ASCII characters escaped.
    */
   answer(partner: PartnerRecord, number: string, country: string | undefined): LookupOutcome {
     const parsed = normalizeNumber(number, { country, defaultCountry: defaultCountryOf(partner.country) });
@@ -58,7 +60,7 @@ export class LookupService {
     // A certified legitimate number is never blocked, whatever was reported against it.
     if (allowed) {
       const { entryId: id, holder, certificate } = allowed;
-      return { ok: true, json: `${head},"verdict":"allow","allowlisted":${JSON.stringify({ id, holder, certificate })}}` };
+      return { ok: true, json: `${head},"verdict":"allow","allowlisted":${asciiJson({ id, holder, certificate })}}` };
     }
     return { ok: true, json: `${head},"verdict":"${verdictOf(actions)}"}` };
   }

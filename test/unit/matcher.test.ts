@@ -76,16 +76,24 @@ describe('PrefixMatcher columns', () => {
     const exact = stored('923001234567', 12, 7);
     const long = stored('4912345678901234', 17, 8);
     const odd = { ...stored('9230012', null, 9), firstSeen: '2026-01-01T00:00:00Z', id: 'not-a-uuid' };
-    for (const p of [exact, long, odd]) m.upsert(p);
-    expect(m.match('923001234567')).toEqual([exact, odd]);
+    // Counts past the row's 32 bits and ids past ASCII are kept whole too.
+    const many = { ...stored('923001234', 12, 10), reporters: 2 ** 32 + 5 };
+    const accented = { ...stored('44770', null, 11), id: 'idé-ünïcode' };
+    for (const p of [exact, long, odd, many, accented]) m.upsert(p);
+    expect(m.match('923001234567')).toEqual([exact, many, odd]);
     expect(m.match('49123456789012345')).toEqual([long]);
+    expect(m.match('447700900123')).toEqual([accented]);
     const slots: number[] = [];
-    expect(m.find('923001234567', slots)).toBe(2);
+    expect(m.find('923001234567', slots)).toBe(3);
     expect(slots.map((s) => [m.keyAt(s), m.tlpAt(s), m.actionAt(s)])).toEqual([
       [exact.key, exact.tlp, exact.action],
+      [many.key, many.tlp, many.action],
       [odd.key, odd.tlp, odd.action],
     ]);
-    expect(slots.slice(0, 2).map((s) => m.patternJsonAt(s))).toEqual([JSON.stringify(exact), JSON.stringify(odd)]);
+    expect(slots.slice(0, 3).map((s) => m.patternJsonAt(s))).toEqual([exact, many, odd].map((p) => JSON.stringify(p)));
+    // The lookup answer is ASCII: a character past it is escaped, the value the same.
+    expect(m.find('447700900123', slots)).toBe(1);
+    expect(m.patternJsonAt(slots[0]!)).toBe(JSON.stringify(accented).replace('é', '\\u00e9').replace('ü', '\\u00fc').replace('ï', '\\u00ef'));
     expect(m.find('92300x234567', slots)).toBe(0);
   });
 
@@ -167,7 +175,8 @@ describe('PrefixMatcher columns', () => {
     expect(m.size).toBe(n / 2);
     for (let i = 0; i < n; i++) {
       const number = `${4_400_000_000 + i * 37}00`;
-      expect(m.match(number).length, number).toBe(i % 2);
+      // Every field of the survivors came through the growths and the trim.
+      expect(m.match(number), number).toEqual(i % 2 ? [stored(String(4_400_000_000 + i * 37), 12, i)] : []);
     }
   });
 });

@@ -221,6 +221,29 @@ describe('normalizeNumber', () => {
   });
 });
 
+describe('normalizeNumber of +digits', () => {
+  // Lookups read `+` and digits without scanning them first: the answer must stay the one the
+  // general reader gives (normalizePattern reads a single number exactly as normalizeNumber did).
+  const plusDigits = fc
+    .tuple(fc.constantFrom(...EXAMPLES), fc.nat(), fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 4 }))
+    .chain(([e, cut, tail]) =>
+      fc.constantFrom(`+${e.digits}`, `+${e.digits.slice(0, e.cc.length + (cut % (e.digits.length - e.cc.length + 1)))}${tail}`, ` +${e.digits} `, `+0${e.digits}`),
+    );
+  const optsArb = fc.constantFrom<NormalizeOptions | undefined>(undefined, {}, { defaultCountry: 'GB' }, { country: '', defaultCountry: 'ZZ' }, { country: 'ZZ' }, PK);
+
+  it('property: answers as the general reader does, digits or rejection alike', () => {
+    fc.assert(
+      fc.property(fc.oneof(plusDigits, fc.string({ unit: fc.constantFrom(...'+0123456789'), maxLength: 20 })), optsArb, (input, opts) => {
+        const p = normalizePattern(input, opts);
+        const expected = p.ok ? { ok: true, digits: p.value.blocks[0]!.prefix } : p;
+        expect(normalizeNumber(input, opts)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(normalizeNumber(`+${'9'.repeat(300)}`)).toMatchObject({ ok: false, code: 'invalid_pattern' });
+  });
+});
+
 describe('normalizePattern properties', () => {
   /** A number, block or prefix cut from a real example number. */
   const canonicalArb = fc
