@@ -66,6 +66,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   // Amber audiences of live patterns, beside the matcher (they never leave the node).
   const audiences = new Map<string, readonly string[]>();
   tail.add({
+    // Sized once for the whole starting state: growing by steps would leave the outgrown arrays
+    // (about as much again as the matcher) to the garbage collector while the node starts serving.
+    onSnapshotSize: (live) => matcher.reserve(live),
     onSnapshotPage: (patterns, patternAudiences) => {
       patterns.forEach((p, i) => {
         matcher.upsert(p);

@@ -129,6 +129,12 @@ export class PrefixMatcher {
     this.#perLength.fill(0);
   }
 
+  /** Makes room for `count` patterns in all, so that loading that many allocates nothing more. */
+  reserve(count: number): void {
+    this.#cols.reserve(count);
+    this.#table.reserve(count);
+  }
+
   /** Gives back the spare room a bulk load left (call after loading a snapshot). */
   trim(): void {
     this.#cols.trim();

@@ -350,6 +350,11 @@ export class PatternColumns {
     this.#verbatim.clear();
   }
 
+  /** Grows the arrays to hold `count` slots at once (see PrefixMatcher.reserve). */
+  reserve(count: number): void {
+    if (count > this.#capacity) this.#resize(count);
+  }
+
   /** Shrinks the arrays to the slots in use when a bulk load left much spare room. */
   trim(): void {
     if (this.#free.length > 0 || this.#capacity <= this.#size + 1024) return;

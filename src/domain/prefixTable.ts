@@ -56,6 +56,14 @@ export class PrefixTable {
     else if (slot >= 0) this.#insert(hash, slot);
   }
 
+  /** Sizes the table for `count` prefixes at once, as growing entry by entry would end up. */
+  reserve(count: number): void {
+    if (count <= this.#table.length * MAX_LOAD) return;
+    let size = Math.max(1024, this.#table.length);
+    while (count > size * MAX_LOAD) size *= 2;
+    if (size > this.#table.length) this.#rehash(size);
+  }
+
   /** Forgets every prefix. */
   clear(): void {
     this.#table = new Int32Array(0);

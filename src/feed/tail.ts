@@ -12,6 +12,8 @@ export interface TailListener {
    * all the patterns as objects at once.
    */
   onSnapshotPage?(patterns: readonly Pattern[], audiences: readonly string[][]): void;
+  /** How many patterns the starting state holds, before its first page (to size what holds them once). */
+  onSnapshotSize?(live: number): void;
   /** Changes in seq order, each delivered exactly once. */
   onChanges(changes: readonly StoredChange[], head: number): void;
 }
@@ -56,6 +58,9 @@ export class ChangeTail {
   async start(): Promise<void> {
     this.#position = await readSnapshot(this.database.db, {
       keepFor: () => () => true,
+      onCount: (live) => {
+        for (const l of this.#listeners) l.onSnapshotSize?.(live);
+      },
       onPage: (page, audiences) => {
         for (const l of this.#listeners) l.onSnapshotPage?.(page, audiences);
       },

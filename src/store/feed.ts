@@ -103,6 +103,8 @@ export interface SnapshotReader {
   partnerId?: string;
   keepFor: (view: ReaderView) => (p: Pattern, audience: readonly string[]) => boolean;
   onStart?: (seq: number, view: ReaderView) => Promise<void> | void;
+  /** When given: told how many live patterns the snapshot holds (before any keep), ahead of the first page. */
+  onCount?: (live: number) => void;
   onPage: (patterns: Pattern[], audiences: string[][]) => Promise<void> | void;
 }
 
@@ -116,6 +118,10 @@ export async function readSnapshot(db: Db, reader: SnapshotReader): Promise<numb
     async (tx) => {
       const { head, view } = await openSnapshot(tx, reader.partnerId, reader.onStart);
       const keep = reader.keepFor(view);
+      if (reader.onCount) {
+        const [counted] = await rows<{ live: number }>(tx, sql`select count(*)::int as live from patterns p where p.status in ('active', 'disputed')`);
+        reader.onCount(counted?.live ?? 0);
+      }
       let after = '';
       for (;;) {
         const list = await rows<PatternRow & { audience: string[] }>(

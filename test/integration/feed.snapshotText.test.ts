@@ -9,6 +9,7 @@ import { filterView, selects } from '../../src/domain/feed';
 import type { Viewer } from '../../src/domain/visibility';
 import { readSnapshot } from '../../src/store/feed';
 import { readSnapshotLines } from '../../src/store/snapshotLines';
+import { rows } from '../../src/store/sql';
 import { json, startTestHub, type TestHub } from '../support/harness';
 
 // The snapshot's text is built by PostgreSQL and filtered in SQL; these tests hold it to the bytes
@@ -134,6 +135,24 @@ describe('snapshot text built by PostgreSQL', () => {
       expect(doc.headers.get('etag')).toBe(ndjson.headers.get('etag'));
       expect(doc.headers.get('etag')).toMatch(new RegExp(`^"${expected.seq}-`));
     }
+  });
+
+  it('readSnapshot tells how many live patterns it holds before the first page (a node sizes its matcher by it)', async () => {
+    const events: string[] = [];
+    let delivered = 0;
+    await readSnapshot(t.database.db, {
+      keepFor: () => () => true,
+      onCount: (live) => void events.push(`count ${live}`),
+      onPage: (page) => {
+        if (delivered === 0) events.push('first page');
+        delivered += page.length;
+      },
+    });
+    const [stored] = await rows<{ n: number; live: number }>(t.database.db, sql`select count(*)::int as n, count(*) filter (where status in ('active', 'disputed'))::int as live from patterns`);
+    // The data holds patterns that are not live (withdrawn, expired): they are not counted.
+    expect(stored!.n).toBeGreaterThan(stored!.live);
+    expect(events).toEqual([`count ${delivered}`, 'first page']);
+    expect(delivered).toBe(stored!.live);
   });
 
   it('the SQL selection equals `selects` for any reader, filter and page size', async () => {

@@ -104,6 +104,8 @@ describe('PrefixMatcher columns', () => {
       .map(([prefix, len]) => ({ prefix, length: len === null ? null : Math.max(len, prefix.length) }));
     const op = fc.oneof(
       fc.record({ kind: fc.constant('upsert' as const), block: blockArb, i: fc.nat(10_000) }),
+      // Room made ahead (as a node does before loading a snapshot): any size, at any point.
+      fc.record({ kind: fc.constant('reserve' as const), count: fc.oneof(fc.nat(20), fc.nat(5000)) }),
       // Mostly a held pattern (any block rarely equals one held), sometimes any block at all.
       fc.record({ kind: fc.constant('remove' as const), block: blockArb, i: fc.nat(), held: fc.nat(4).map((n) => n > 0) }),
     );
@@ -114,6 +116,10 @@ describe('PrefixMatcher columns', () => {
         // Numbers under every pattern ever held, removed ones included: a removed pattern must stop matching.
         const everHeld: Pattern[] = [];
         for (const o of ops) {
+          if (o.kind === 'reserve') {
+            m.reserve(o.count);
+            continue;
+          }
           const keys = o.kind === 'remove' && o.held && held.size > 0 ? [...held.keys()] : null;
           const key = keys ? keys[o.i % keys.length]! : blockKey(o.block);
           if (o.kind === 'remove') {
