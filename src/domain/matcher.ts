@@ -8,7 +8,7 @@ import { hashPrefixCode, mixPrefix, PrefixTable } from './prefixTable';
 
 /**
  * In-memory longest-prefix matcher over the live patterns, kept in step with the change log.
- * Patterns live in typed-array columns (src/domain/patternColumns.ts); an open-addressing table
+ * Patterns live in typed arrays (src/domain/patternColumns.ts); an open-addressing table
  * maps each distinct prefix to the chain of patterns that share it. A lookup computes the codes of
  * the number's prefixes digit by digit and probes only the prefix lengths some pattern has: no
  * string is built, and Pattern objects are made only for the matches a caller asks for.
