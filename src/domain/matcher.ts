@@ -4,19 +4,21 @@ import { TLPS } from '../../schemas/common';
 import { ACTIONS } from '../../schemas/patterns';
 import { parseBlockKey, type Block } from './blocks';
 import { isCoded, MAX_CODED_DIGITS, OPEN_LENGTH, PatternColumns, POW10, prefixCode } from './patternColumns';
-import { hashPrefixCode, mixPrefix, PrefixTable } from './prefixTable';
+import { HEAD_CHAIN, HEAD_OPEN, hashPrefixCode, mixPrefix, PrefixTable } from './prefixTable';
 
 /**
  * In-memory longest-prefix matcher over the live patterns, kept in step with the change log.
  * Patterns live in typed arrays (src/domain/patternColumns.ts); an open-addressing table
- * maps each distinct prefix to the chain of patterns that share it. A lookup computes the codes of
- * the number's prefixes digit by digit and probes only the prefix lengths some pattern has: no
- * string is built, and Pattern objects are made only for the matches a caller asks for.
+ * (src/domain/prefixTable.ts) maps each distinct prefix to the chain of patterns that share it,
+ * and tells of a chain of one pattern its length, so a hit reads nothing else. A lookup computes
+ * the codes of the number's prefixes digit by digit and probes only the prefix lengths some
+ * pattern has: no string is built, and Pattern objects are made only for the matches a caller
+ * asks for.
  */
 export class PrefixMatcher {
   readonly #cols = new PatternColumns();
   /** The head slot of each coded prefix's chain. */
-  readonly #table = new PrefixTable(this.#cols);
+  readonly #table = new PrefixTable();
   /** Chains of prefixes too long to code, by prefix. */
   readonly #long = new Map<string, number>();
   /** Patterns per prefix length: a lookup probes only the lengths in use. */
@@ -63,7 +65,13 @@ export class PrefixMatcher {
       v = v * 10 + d;
       low = (Math.imul(low, 10) + d) | 0;
       if (used[len] === 0) continue;
-      count = this.#collect(this.#table.get(POW10[len]! + v, mixPrefix(len, low)), n, out, count);
+      // Most prefixes have one pattern, and the table entry says enough about it: its slot is not read.
+      const hit = this.#table.head(POW10[len]! + v, mixPrefix(len, low));
+      if (hit < 0) continue;
+      const info = hit % 256;
+      const slot = (hit - info) / 256;
+      if (info === HEAD_CHAIN) count = this.#collect(slot, n, out, count);
+      else if (info === HEAD_OPEN || info === n) out[count++] = slot;
     }
     for (let len = MAX_CODED_DIGITS + 1; len <= n && this.#long.size > 0; len++) {
       if (used[len] !== 0) count = this.#collect(this.#long.get(digits.slice(0, len)) ?? -1, n, out, count);
@@ -138,6 +146,7 @@ export class PrefixMatcher {
   /** Gives back the spare room a bulk load left (call after loading a snapshot). */
   trim(): void {
     this.#cols.trim();
+    this.#table.trim();
   }
 
   /** The slot holding the block, or -1. */
@@ -164,6 +173,7 @@ export class PrefixMatcher {
     let s = head;
     while (this.#next(s) >= 0) s = this.#next(s);
     this.#setNext(s, slot);
+    this.#setHead(prefix, head); // the head's chain grew: its entry says so
   }
 
   #unlink(slot: number, prefix: string): void {
@@ -172,6 +182,7 @@ export class PrefixMatcher {
     let s = head;
     while (this.#next(s) !== slot) s = this.#next(s);
     this.#setNext(s, this.#next(slot));
+    this.#setHead(prefix, head); // the head's chain shrank: its entry says so
   }
 
   #next(slot: number): number {
@@ -190,7 +201,15 @@ export class PrefixMatcher {
       return;
     }
     const code = prefixCode(prefix);
-    this.#table.set(code, hashPrefixCode(code, prefix.length), slot);
+    this.#table.set(code, hashPrefixCode(code, prefix.length), slot, slot < 0 ? 0 : this.#headInfo(slot));
+  }
+
+  /** What the table entry of a chain headed by `slot` tells a lookup (see PrefixTable.head). */
+  #headInfo(slot: number): number {
+    if (this.#next(slot) >= 0) return HEAD_CHAIN;
+    const length = this.#cols.links[4 * slot + 3]!;
+    if (length === OPEN_LENGTH) return HEAD_OPEN;
+    return length < HEAD_OPEN ? length : HEAD_CHAIN;
   }
 
   #count(length: number, by: 1 | -1): void {

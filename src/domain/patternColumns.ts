@@ -168,9 +168,9 @@ const UNALLOCATED = 62;
 
 /**
  * Live patterns held in typed arrays, 80 bytes each instead of a ~740-byte object graph: a node
- * holds millions. What `find` reads of a slot is 16 bytes in `codes`/`links`; everything else
- * (id, times, seq, counts, enums) is one 64-byte row, so a match costs one or two cache lines
- * more, not one per field. Slots are reused after removal. A Pattern object is built only when
+ * holds millions. The prefix code and the chain links are 16 bytes in `codes`/`links` (what a
+ * walk along a prefix's chain reads); everything else (id, times, seq, counts, enums) is one
+ * 64-byte row, so building a match's answer costs one or two cache lines, not one per field. Slots are reused after removal. A Pattern object is built only when
  * one is asked for. Values that would not come back exactly (a non-canonical id or timestamp, a
  * prefix too long to code) keep their whole Pattern.
  */
