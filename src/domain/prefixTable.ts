@@ -111,7 +111,7 @@ export class PrefixTable {
     const size = this.#size;
     const low = code >>> 0;
     const high = Math.floor(code / TWO_32);
-    for (let i = this.#home(hash); ; i = i + 1 === size ? 0 : i + 1) {
+    for (let i = this.#home(hash); ; i = following(i, size)) {
       const e = i * WORDS;
       if (table[e + 2] === 0) return -1;
       if (table[e] === low && (table[e + 1]! & HIGH_BITS) === high) return i;
@@ -121,6 +121,13 @@ export class PrefixTable {
   /** Where the hash's probe run starts: its place in [0, size), by a multiply-shift. */
   #home(hash: number): number {
     return Math.floor(((hash >>> 0) * this.#size) / TWO_32);
+  }
+
+  /** The first empty entry of the hash's probe run (the table is never full). */
+  #emptyEntry(hash: number): number {
+    let i = this.#home(hash);
+    while (this.#table[i * WORDS + 2] !== 0) i = following(i, this.#size);
+    return i;
   }
 
   #write(at: number, code: number, slot: number, info: number): void {
@@ -133,9 +140,7 @@ export class PrefixTable {
 
   #insert(code: number, hash: number, slot: number, info: number): void {
     if (this.#entries + 1 > this.#size * MAX_LOAD) this.#rehash(Math.max(16, Math.ceil((this.#entries + 1) / GROWN_LOAD)));
-    let i = this.#home(hash);
-    while (this.#table[i * WORDS + 2] !== 0) i = i + 1 === this.#size ? 0 : i + 1;
-    this.#write(i, code, slot, info);
+    this.#write(this.#emptyEntry(hash), code, slot, info);
     this.#entries++;
     this.#mark(hash);
   }
@@ -144,7 +149,7 @@ export class PrefixTable {
   #deleteAt(hole: number): void {
     const table = this.#table;
     const size = this.#size;
-    for (let j = hole + 1 === size ? 0 : hole + 1; table[j * WORDS + 2] !== 0; j = j + 1 === size ? 0 : j + 1) {
+    for (let j = following(hole, size); table[j * WORDS + 2] !== 0; j = following(j, size)) {
       const home = this.#home(this.#hashAt(j));
       // The entry at j may fill the hole when its home is not strictly after the hole (cyclically, up to j).
       if ((j - home + size) % size >= (j - hole + size) % size) {
@@ -163,11 +168,7 @@ export class PrefixTable {
     this.#table = new Uint32Array(size * WORDS);
     this.#size = size;
     for (let o = 0; o < oldSize; o++) {
-      if (old[o * WORDS + 2] === 0) continue;
-      const hash = hashOfEntry(old, o);
-      let i = this.#home(hash);
-      while (this.#table[i * WORDS + 2] !== 0) i = i + 1 === size ? 0 : i + 1;
-      this.#table.set(old.subarray(o * WORDS, o * WORDS + WORDS), i * WORDS);
+      if (old[o * WORDS + 2] !== 0) this.#table.set(old.subarray(o * WORDS, o * WORDS + WORDS), this.#emptyEntry(hashOfEntry(old, o)) * WORDS);
     }
     this.#rebuildFilter();
   }
@@ -189,6 +190,11 @@ export class PrefixTable {
   #hashAt(i: number): number {
     return hashOfEntry(this.#table, i);
   }
+}
+
+/** The entry after `i` in a probe run, wrapping at the end of a table of `size` entries. */
+function following(i: number, size: number): number {
+  return i + 1 === size ? 0 : i + 1;
 }
 
 /** The hash of the code held by entry `i` of `table`. */
