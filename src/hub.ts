@@ -25,6 +25,8 @@ export interface HubOptions {
   /** Prometheus process metrics; off in tests that build many hubs in one process. */
   processMetrics?: boolean;
   tailPollMs?: number;
+  /** How long one turn hands live frames to sockets (default FANOUT_SLICE_MS; tests use 0 to slice often). */
+  fanoutSliceMs?: number;
   /** Change-log retention, and how often expiry/pruning runs (0: only when `sweep()` is called). */
   retentionDays?: number;
   maintenanceMs?: number;
@@ -62,6 +64,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     positionEveryMs: settings.wsPositionMs,
     snapshotChunk: 1000,
     ackFlushMs: 1000,
+    sliceMs: opts.fanoutSliceMs,
   });
   // Amber audiences of live patterns, beside the matcher (they never leave the node).
   const audiences = new Map<string, readonly string[]>();

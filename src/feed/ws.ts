@@ -99,9 +99,12 @@ function onMessage(opts: FeedServerOptions, ws: WebSocket, id: number, data: Raw
   opts.hub.handle(id, msg.data);
 }
 
+/** A Buffer is sent as text too: it holds a message's UTF-8 bytes. */
+const TEXT_FRAME = { binary: false };
+
 function adapt(ws: WebSocket): FeedSocket {
   return {
-    send: (text) => ws.send(text),
+    send: (text) => ws.send(text, TEXT_FRAME),
     sendAndWait: (text) => new Promise((resolve, reject) => ws.send(text, (err) => (err ? reject(err) : resolve()))),
     get bufferedAmount() {
       return ws.bufferedAmount;

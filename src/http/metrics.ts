@@ -63,7 +63,7 @@ export function createMetrics(activePatterns: () => number, withProcessMetrics =
       bytesSent: new Counter({ name: 'hub_ws_bytes_sent_total', help: 'WebSocket payload bytes sent', registers: [registry] }),
       fanoutDelay: new Histogram({
         name: 'hub_ws_fanout_delay_seconds',
-        help: 'From the commit of a change to its send to a live subscriber',
+        help: 'From the commit of a change to the hand-off of its message to the last live subscriber it is for (once per message and filter group)',
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
         registers: [registry],
       }),

@@ -32,6 +32,8 @@ export interface TestHubOptions {
   wsMaxBufferedBytes?: number;
   wsHeartbeatMs?: number;
   wsPositionMs?: number;
+  /** How long one turn hands live frames to sockets (0: a slice per 32 sockets). */
+  fanoutSliceMs?: number;
   rateLimits?: HubSettings['rateLimits'];
 }
 
@@ -58,6 +60,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     processMetrics: false,
     maintenanceMs: 0, // tests call hub.sweep() when they mean it
     tailPollMs: 500,
+    fanoutSliceMs: opts.fanoutSliceMs,
   });
   let server: Server | undefined;
   let counter = 0;
