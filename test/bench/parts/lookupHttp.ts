@@ -3,7 +3,9 @@
  * process), against the hub holding 1M patterns (quick: 50k). The numbers cycle through exact
  * hits, numbers in blocks, under prefixes and misses, written in E.164. Baseline, same run and
  * load: a bare Hono route on @hono/node-server answering a constant (the hub's answer for one of
- * those numbers, so the same bytes). Each side gets an untimed warm-up first. Target: ≥ 0.7×.
+ * those numbers, so the same bytes). Each side gets an untimed warm-up first, then they take
+ * turns: 3 rounds each (quick: 1), bare first, and each side's best round is its figure, so a
+ * moment of noise on a 2-core machine does not decide the ratio. Target: ≥ 0.7×.
  */
 import { cpuMeter, cpuText } from '../lib/cpu';
 import { figure, target, type Figure } from '../lib/figures';
@@ -27,6 +29,7 @@ export const lookupHttpPart: Part = {
   async run(ctx: PartContext): Promise<Figure[]> {
     const patterns = ctx.quick ? 50_000 : 1_000_000;
     const seconds = ctx.quick ? 1 : 10;
+    const rounds = ctx.quick ? 1 : 3;
     const warmup = ctx.quick ? 0.5 : 3;
     const deadlineMs = ctx.quick ? 35_000 : 4 * 60_000;
     const changes = ctx.quick ? 10_000 : 100_000;
@@ -45,21 +48,30 @@ export const lookupHttpPart: Part = {
     const sample = await fetch(`${hub.base}${paths[0]}`, { headers });
     if (sample.status !== 200) throw new Error(`lookup answered ${sample.status}: ${await sample.text()}`);
     const answer = (await sample.json()) as unknown;
-    const drive = async (base: string, serverPid: number): Promise<Load & { cpu: Record<string, number> }> => {
-      await load.call('run', { base, paths, headers, connections: 4, seconds: warmup });
+    type Round = Load & { cpu: Record<string, number> };
+    const drive = async (who: string, base: string, serverPid: number): Promise<Round> => {
       const cpu = cpuMeter({ server: [serverPid], autocannon: [load.pid] });
       const r = await load.call<Load>('run', { base, paths, headers, connections: 4, seconds });
+      if (r.errors || r.non2xx) throw new Error(`${who}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
       return { ...r, cpu: cpu.stop() };
     };
-    const barePort = await bare.call<number>('listen', answer);
-    const baseline = await drive(`http://127.0.0.1:${barePort}`, bare.pid);
-    await bare.stop();
-    const measured = await drive(hub.base, hub.pid);
-    for (const [who, r] of [['hub', measured], ['bare Hono', baseline]] as const) {
-      if (r.errors || r.non2xx) throw new Error(`${who}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-      ctx.detail(`${who}: ${Math.round(r.perSecond).toLocaleString('en-US')} requests/s over ${seconds} s, latency p50 ${r.p50} ms, p99 ${r.p99} ms (${r.total.toLocaleString('en-US')} requests); CPU: ${cpuText(r.cpu)}`);
+    const bareBase = `http://127.0.0.1:${await bare.call<number>('listen', answer)}`;
+    for (const base of [bareBase, hub.base]) await load.call('run', { base, paths, headers, connections: 4, seconds: warmup });
+    const got: Record<'bare Hono' | 'hub', Round[]> = { 'bare Hono': [], hub: [] };
+    for (let round = 0; round < rounds; round++) {
+      got['bare Hono'].push(await drive('bare Hono', bareBase, bare.pid));
+      got.hub.push(await drive('hub', hub.base, hub.pid));
     }
-    ctx.detail(`hub holding ${patterns.toLocaleString('en-US')} patterns; ${paths.length} distinct numbers in turn; 4 keep-alive connections; ${warmup} s untimed warm-up each`);
+    const best = (rs: Round[]) => rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+    const [measured, baseline] = [best(got.hub), best(got['bare Hono'])];
+    for (const [who, rs] of Object.entries(got)) {
+      const r = best(rs);
+      ctx.detail(
+        `${who}: ${Math.round(r.perSecond).toLocaleString('en-US')} requests/s in its best ${seconds} s round (rounds: ${rs.map((x) => Math.round(x.perSecond).toLocaleString('en-US')).join(', ')}), ` +
+          `latency p50 ${r.p50} ms, p99 ${r.p99} ms (${r.total.toLocaleString('en-US')} requests); CPU: ${cpuText(r.cpu)}`,
+      );
+    }
+    ctx.detail(`hub holding ${patterns.toLocaleString('en-US')} patterns; ${paths.length} distinct numbers in turn; 4 keep-alive connections; ${warmup} s untimed warm-up each; rounds taken in turn, bare first`);
     return [
       figure({ part: 'lookup-http', name: 'lookups/s over HTTP', value: measured.perSecond, unit: 'req/s', baselineName: 'bare Hono constant', baseline: baseline.perSecond, target: target.ratioAtLeast(0.7) }),
     ];
