@@ -96,6 +96,8 @@ export class FeedHub implements TailListener {
   readonly #outbox: Outgoing[] = [];
   /** The next slice of the outbox is scheduled. */
   #slice: NodeJS.Immediate | null = null;
+  /** Resolved when the outbox is next empty (see `settled`). */
+  #emptied: { promise: Promise<void>; resolve: () => void } | null = null;
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
 
@@ -298,6 +300,22 @@ export class FeedHub implements TailListener {
     return Buffer.from(JSON.stringify({ type: 'changes', seq: head, changes }));
   }
 
+  /** Tail listener: while the outbox holds frames, the promise of its end (the tail waits for it). */
+  settled(): Promise<void> | undefined {
+    if (this.#outbox.length === 0) return undefined;
+    if (!this.#emptied) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#emptied = { promise, resolve };
+    }
+    return this.#emptied.promise;
+  }
+
+  #wasEmptied(): void {
+    this.#emptied?.resolve();
+    this.#emptied = null;
+  }
+
   #queue(frame: Buffer, seq: number, subs: Subscriber[], committedAt: number): void {
     for (const s of subs) s.queued++;
     this.#outbox.push({ frame, seq, subs, next: 0, committedAt });
@@ -328,21 +346,23 @@ export class FeedHub implements TailListener {
           s.toldSeq = out.seq;
           sent++;
           bytes += out.frame.length;
-          if (sent % SLICE_CHECK_EVERY === 0 && performance.now() >= until) {
-            this.#slice = setImmediate(() => {
-              this.#slice = null;
-              this.#pump();
-            });
-            return;
-          }
+          if (sent % SLICE_CHECK_EVERY === 0 && performance.now() >= until) return;
         }
         this.#outbox.shift();
         // Once per frame and group: the delay to the last subscriber it was for.
         this.opts.metrics.fanoutDelay.observe(Math.max(0, Date.now() - out.committedAt) / 1000);
       }
+      this.#wasEmptied();
     } finally {
       this.opts.metrics.messagesSent.inc(sent);
       this.opts.metrics.bytesSent.inc(bytes);
+      // The next slice; also after a throw, so the rest still goes out (and the tail, waiting for it, goes on).
+      if (this.#outbox.length > 0) {
+        this.#slice = setImmediate(() => {
+          this.#slice = null;
+          this.#pump();
+        });
+      }
     }
   }
 
@@ -401,6 +421,7 @@ export class FeedHub implements TailListener {
     if (this.#slice) clearImmediate(this.#slice);
     this.#slice = null;
     this.#outbox.length = 0;
+    this.#wasEmptied();
     this.closeAll();
     await this.flushAcks();
   }

@@ -16,6 +16,12 @@ export interface TailListener {
   onSnapshotSize?(live: number): void;
   /** Changes in seq order, each delivered exactly once. */
   onChanges(changes: readonly StoredChange[], head: number): void;
+  /**
+   * While the changes given so far are still being handed on, a promise of their end: the tail
+   * reads no further until it settles, so a node that cannot keep up leaves the backlog in the
+   * log (read later in bigger pages) instead of in memory.
+   */
+  settled?(): Promise<void> | undefined;
 }
 
 export interface TailOptions {
@@ -98,6 +104,7 @@ export class ChangeTail {
       this.#position = page[page.length - 1]!.seq;
       for (const l of this.#listeners) l.onChanges(page, this.#position);
       for (const w of this.#waiters) if (this.#position > w.after) w.resolve(true);
+      for (const l of this.#listeners) await l.settled?.();
       if (page.length < pageSize) return;
     }
   }

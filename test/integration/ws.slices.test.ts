@@ -1,7 +1,10 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedFilter, Snapshot } from '../../schemas/feed';
 import type { IntakeResponse } from '../../schemas/indicators';
 import type { ServerMessage } from '../../schemas/ws';
+import { ChangeTail } from '../../src/feed/tail';
+import type { StoredChange } from '../../src/store/changeLog';
 import { byKey } from '../support/feedClient';
 import { startTestHub, type TestHub } from '../support/harness';
 import { WsSubscriber } from '../support/wsClient';
@@ -90,5 +93,44 @@ describe('live fan-out in slices', () => {
     // The filter that selects nothing here learnt the head from positions alone.
     expect(subs[2]!.messages.some((m) => m.type === 'changes')).toBe(false);
     for (const s of subs) s.close();
+  });
+
+  it('the tail reads no further while a listener is still handing changes on; then it reads the backlog in one page', async () => {
+    const writer = await t.partner({ roles: ['submitter'] });
+    const submit = async (from: number) => {
+      const indicators = Array.from({ length: 5 }, (_, i) => ({ pattern: `+92302${String(1_000_000 + from + i)}`, category: 'irsf', confidence: 60 }));
+      const res = await fetch(`${base}/v1/indicators`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${writer.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ indicators }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as IntakeResponse).seq;
+    };
+    const calls: StoredChange[][] = [];
+    let release: (() => void) | null = null;
+    const tail = new ChangeTail(t.database, { log: pino({ level: 'silent' }), pollMs: 50 });
+    tail.add({
+      onChanges: (rows) => void calls.push([...rows]),
+      // Busy after the first page given to it, until released.
+      settled: () => (calls.length === 1 ? new Promise<void>((r) => (release = r)) : undefined),
+    });
+    await tail.start();
+    try {
+      const first = await submit(0);
+      await expect.poll(() => calls.length, { timeout: 5000 }).toBe(1);
+      expect(calls[0]!.at(-1)!.seq).toBe(first);
+      await submit(100);
+      const third = await submit(200);
+      // Woken by NOTIFY and by the 50 ms poll meanwhile: nothing is read while the listener is busy.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(calls.length).toBe(1);
+      expect(tail.position).toBe(first);
+      release!();
+      await expect.poll(() => calls.length, { timeout: 5000 }).toBe(2);
+      expect(calls[1]!.map((c) => c.seq)).toEqual(Array.from({ length: third - first }, (_, i) => first + 1 + i));
+    } finally {
+      await tail.stop();
+    }
   });
 });
