@@ -56,8 +56,10 @@ export const mirrorCommand: Command = {
       ...(Object.keys(filter).length ? { filter } : {}),
       ...(defaultCountry ? { defaultCountry } : {}),
     });
+    // Caught before the line that says it listens: whoever reads that line may stop it at once.
+    const stopped = untilStopped();
     note(`hub mirror: listening on ${mirror.url} (list kept in ${values.data ?? '.hub-mirror'}); Ctrl-C stops it`);
-    await untilStopped();
+    await stopped;
     await mirror.close();
     return EXIT.ok;
   },
