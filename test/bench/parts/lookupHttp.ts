@@ -65,8 +65,7 @@ export const lookupHttpPart: Part = {
     }
     const best = (rs: Round[]) => rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     const [measured, baseline] = [best(got.hub), best(got['bare Hono'])];
-    for (const [who, rs] of Object.entries(got)) {
-      const r = best(rs);
+    for (const [who, rs, r] of [['bare Hono', got['bare Hono'], baseline], ['hub', got.hub, measured]] as const) {
       ctx.detail(
         `${who}: ${Math.round(r.perSecond).toLocaleString('en-US')} requests/s in its best ${seconds} s round (rounds: ${rs.map((x) => Math.round(x.perSecond).toLocaleString('en-US')).join(', ')}), ` +
           `latency p50 ${r.p50} ms, p99 ${r.p99} ms (${r.total.toLocaleString('en-US')} requests); CPU: ${cpuText(r.cpu)}`,
