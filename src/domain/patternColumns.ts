@@ -363,12 +363,17 @@ export class PatternColumns {
 
   /** The canonical text of the UUID in the four words from `at` of the u32 view. */
   #idText(at: number): string {
-    let hex = '';
-    for (let i = 0; i < 4; i++) {
-      const w = this.#u32[at + i]!;
-      hex += HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
-    }
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const a = this.#u32[at]!;
+    const b = this.#u32[at + 1]!;
+    const c = this.#u32[at + 2]!;
+    const d = this.#u32[at + 3]!;
+    // One expression, no slices: the pieces are joined once, when the answer is written out.
+    return (
+      HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + '-' +
+      HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + '-' + HEX[(b >>> 8) & 255]! + HEX[b & 255]! + '-' +
+      HEX[c >>> 24]! + HEX[(c >>> 16) & 255]! + '-' + HEX[(c >>> 8) & 255]! + HEX[c & 255]! +
+      HEX[d >>> 24]! + HEX[(d >>> 16) & 255]! + HEX[(d >>> 8) & 255]! + HEX[d & 255]!
+    );
   }
 
   /** A new slot at the end, growing the arrays by half when full. */

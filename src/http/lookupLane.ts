@@ -38,6 +38,27 @@ function plainQuery(url: string): { number: string; country: string | undefined 
 }
 
 /**
+ * The Authorization and X-Request-Id values, read from Node's raw header list: `req.headers`
+ * builds an object of every header on first use, which the lane has no other need for. Null when
+ * either is sent twice (how to join or pick them is left to the route).
+ */
+function laneHeaders(raw: string[]): { authorization: string | undefined; requestId: string | undefined } | null {
+  let authorization: string | undefined;
+  let requestId: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (authorization !== undefined) return null;
+      authorization = raw[i + 1]!;
+    } else if (name.length === 12 && name.toLowerCase() === 'x-request-id') {
+      if (requestId !== undefined) return null;
+      requestId = raw[i + 1]!;
+    }
+  }
+  return { authorization, requestId };
+}
+
+/**
  * The Node fast lane of GET /v1/lookup: the request switches send by the million (a plain number,
  * a key this node already knows, within its rate limit, a number that normalizes) is answered
  * straight from Node's request, without building a WHATWG Request, a Hono context and its
@@ -49,13 +70,16 @@ function plainQuery(url: string): { number: string; country: string | undefined 
  * two to the same answers.
  */
 export function lookupLane(deps: LookupLaneDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const answered = deps.requests.seriesOf('GET', '/v1/lookup', 200);
   return (req, res) => {
     const url = req.url;
     if (req.method !== 'GET' || url === undefined || !url.startsWith(PATH)) return false;
     const started = performance.now();
     const query = plainQuery(url);
     if (!query) return false;
-    const key = bearerKey(req.headers.authorization);
+    const headers = laneHeaders(req.rawHeaders);
+    if (!headers) return false;
+    const key = bearerKey(headers.authorization);
     const partner = key === null ? undefined : deps.keys.peek(key);
     if (!partner) return false;
     const outcome = deps.lookups.answer(partner, query.number, query.country);
@@ -64,7 +88,7 @@ export function lookupLane(deps: LookupLaneDeps): (req: IncomingMessage, res: Se
     // Over the limit: the route takes its own token, finds none and answers 429.
     if (deps.lookups.limiter.take(limitKey(LOOKUP_LIMIT, partner.id)) > 0) return false;
     const body = outcome.json;
-    const reqId = requestIdOf(req.headers['x-request-id'] as string | undefined);
+    const reqId = requestIdOf(headers.requestId);
     try {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'x-request-id': reqId });
     } catch {
@@ -72,7 +96,7 @@ export function lookupLane(deps: LookupLaneDeps): (req: IncomingMessage, res: Se
     }
     // ASCII (LookupOutcome): one byte per character, copied to the socket as is.
     res.end(body, 'latin1');
-    deps.requests.record({ reqId, method: 'GET', path: '/v1/lookup', route: '/v1/lookup', status: 200, ms: performance.now() - started, partnerId: partner.id });
+    deps.requests.record({ reqId, method: 'GET', path: '/v1/lookup', route: '/v1/lookup', status: 200, ms: performance.now() - started, partnerId: partner.id }, answered);
     return true;
   };
 }

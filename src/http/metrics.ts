@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DurationHistogram } from './durationHistogram';
 
 /** The hub's Prometheus metrics, on a registry of their own (one per app, so tests do not share). */
 /** Metrics of the WebSocket fan-out. */
@@ -17,9 +18,7 @@ export interface FeedMetrics {
 export interface HubMetrics {
   registry: Registry;
   feed: FeedMetrics;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
-  /** Runs `flush` before every read of `httpDuration` (scrape), so that samples held back reach it first. */
-  beforeDurationRead(flush: () => void): void;
+  httpDuration: DurationHistogram;
   indicatorsAccepted: Counter<'status'>;
   indicatorsRejected: Counter<'code'>;
   patternsActive: Gauge;
@@ -29,20 +28,14 @@ export interface HubMetrics {
 export function createMetrics(activePatterns: () => number, withProcessMetrics = true): HubMetrics {
   const registry = new Registry();
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'hub_' });
-  const durationFlushes: (() => void)[] = [];
   return {
     registry,
-    httpDuration: new Histogram({
+    httpDuration: new DurationHistogram({
       name: 'hub_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
-      labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
-      collect() {
-        for (const flush of durationFlushes) flush();
-      },
     }),
-    beforeDurationRead: (flush) => void durationFlushes.push(flush),
     indicatorsAccepted: new Counter({
       name: 'hub_indicators_accepted_total',
       help: 'Indicators accepted, by outcome (created, corroborated, duplicate)',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
+import type { DurationSeries } from './durationHistogram';
 import type { AppEnv } from './env';
 import type { HubMetrics } from './metrics';
 
@@ -22,53 +23,24 @@ export function requestIdOf(header: string | undefined | null): string {
   return header?.slice(0, 100) || randomUUID();
 }
 
-/** Samples held back per histogram child, at most: a full batch is observed at once. */
-const BATCH = 1024;
-
-/**
- * Durations (s) of one (method, route, status) not yet observed. prom-client's observe validates
- * and hashes the labels on every call, about a microsecond per request on the lookup lane; here a
- * request writes one number, and the samples reach the histogram in one loop when the batch is
- * full or the histogram is read (every scrape), so a scrape always sees every answered request.
- */
-class HeldDurations {
-  readonly #seconds = new Float64Array(BATCH);
-  #count = 0;
-  constructor(private readonly child: { observe(seconds: number): void }) {}
-
-  add(seconds: number): void {
-    this.#seconds[this.#count++] = seconds;
-    if (this.#count === BATCH) this.flush();
-  }
-
-  flush(): void {
-    for (let i = 0; i < this.#count; i++) this.child.observe(this.#seconds[i]!);
-    this.#count = 0;
-  }
-}
-
 /**
  * One JSON log line and one duration sample per request, with the partner when known. The
  * query string is left out of the line: it may hold subscriber numbers. Never logs a key.
  * Shared by the Hono middleware below and the Node lookup lane (lookupLane.ts).
  */
 export class RequestRecorder {
-  // Per (method, route, status), found by a string key: prom-client would hash the label object each time.
-  readonly #durations = new Map<string, HeldDurations>();
-  constructor(private readonly log: Logger, private readonly metrics: HubMetrics) {
-    metrics.beforeDurationRead(() => {
-      for (const held of this.#durations.values()) held.flush();
-    });
+  constructor(private readonly log: Logger, private readonly metrics: HubMetrics) {}
+
+  /**
+   * The duration series of answers of this method, route and status. A caller that gives many
+   * of them (the lookup lane) finds it once and passes it to `record`.
+   */
+  seriesOf(method: string, route: string, status: number): DurationSeries {
+    return this.metrics.httpDuration.series(method, route, status);
   }
 
-  record(r: AnsweredRequest): void {
-    const name = `${r.method} ${r.status} ${r.route}`;
-    let held = this.#durations.get(name);
-    if (!held) {
-      held = new HeldDurations(this.metrics.httpDuration.labels({ method: r.method, route: r.route, status: String(r.status) }));
-      this.#durations.set(name, held);
-    }
-    held.add(r.ms / 1000);
+  record(r: AnsweredRequest, series = this.seriesOf(r.method, r.route, r.status)): void {
+    series.observe(r.ms / 1000);
     if (r.route !== '/metrics' && r.route !== '/healthz' && r.route !== '/readyz' && this.log.isLevelEnabled('info')) {
       this.log.info({ ...r, ms: Math.round(r.ms * 10) / 10 }, 'request');
     }

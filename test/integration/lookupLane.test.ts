@@ -5,7 +5,7 @@
  * unknown keys, odd queries). Which side answered is recorded, so the test knows the lane took
  * the plain requests. The rate limit is one for both sides.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +154,27 @@ describe('lookup fast lane', () => {
     const r = await both('number=%2B447700900123', who.member!.key, { 'x-request-id': 'switch-7-call-42' });
     expect(r.lane).toBe(true);
     expect(r.requestId).toBe('switch-7-call-42');
+  });
+
+  it('reads the key and the request id whatever the case of their names, and passes on a request that sends either twice', async () => {
+    const key = who.member!.key;
+    // node:http sends header names as given and an array value as one line per element.
+    const raw = (headers: Record<string, string | string[]>) =>
+      new Promise<{ status: number; requestId: string | undefined; body: string }>((resolve, reject) => {
+        const req = request(`${base}/v1/lookup?number=%2B447700900123`, { headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, requestId: res.headers['x-request-id'] as string | undefined, body }));
+        });
+        req.on('error', reject).end();
+      });
+    const at = taken.length;
+    const upper = await raw({ AUTHORIZATION: `Bearer ${key}`, 'X-Request-ID': 'Switch-7' });
+    expect([upper.status, upper.requestId, taken[at]]).toEqual([200, 'Switch-7', true]);
+    const idTwice = await raw({ authorization: `Bearer ${key}`, 'x-request-id': ['a', 'b'] });
+    expect([idTwice.status, idTwice.body, taken[at + 1]]).toEqual([200, upper.body, false]);
+    const keyTwice = await raw({ authorization: [`Bearer ${key}`, `Bearer ${key}`] });
+    expect([keyTwice.status, taken[at + 2]]).toEqual([401, false]);
   });
 
   it('draws on the one rate limit: past the burst the route answers 429, whoever got the request', async () => {
