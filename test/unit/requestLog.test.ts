@@ -26,7 +26,8 @@ async function series(metrics: ReturnType<typeof createMetrics>) {
 /** The exposition text of one metric family: its lines from `# HELP <name>` to the next family. */
 function family(text: string, name: string): string {
   const lines = text.split('\n');
-  const from = lines.indexOf(lines.find((l) => l.startsWith(`# HELP ${name} `))!);
+  const from = lines.findIndex((l) => l.startsWith(`# HELP ${name} `));
+  if (from < 0) throw new Error(`no ${name} in the exposition`);
   const to = lines.findIndex((l, i) => i > from + 1 && l.startsWith('# HELP '));
   return lines.slice(from, to < 0 ? undefined : to).join('\n').trim();
 }
