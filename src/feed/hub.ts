@@ -14,7 +14,7 @@ import type { ChangeTail, TailListener } from './tail';
 
 /** What the hub needs of a socket; `ws.ts` adapts a real WebSocket to it. */
 export interface FeedSocket {
-  /** Queues a text frame (a Buffer holds its UTF-8 bytes: encoded once, sent to many sockets). */
+  /** Queues a text frame (a Buffer holds its UTF-8 bytes: encoded and framed once, sent to many sockets). */
   send(text: string | Buffer): void;
   /** Sends a text frame and resolves once it is handed to the OS (pacing for snapshots). */
   sendAndWait(text: string): Promise<void>;
@@ -62,11 +62,15 @@ interface Subscriber {
 
 /** A `changes` frame on its way to the live subscribers that share it (see FeedHub.#pump). */
 interface Outgoing {
+  /** What the frame says, as its subscribers see it: kept so that later changes can join it. */
+  changes: Change[];
   frame: Buffer;
   seq: number;
   subs: Subscriber[];
   /** The next of `subs` to hand the frame to. */
   next: number;
+  /** The seq of the first change the frame was made for (how far the outbox is behind the tail). */
+  from: number;
   /** When the oldest change in the frame was committed (epoch ms). */
   committedAt: number;
 }
@@ -81,6 +85,8 @@ interface Outgoing {
 const FANOUT_SLICE_MS = 1;
 /** The clock is read once per this many sockets (about 0.5 ms of sends). */
 const SLICE_CHECK_EVERY = 32;
+/** The tail reads on while the outbox's oldest frame is fewer seqs than this behind the head (see settled). */
+const JOIN_LIMIT = 1000;
 
 /**
  * The WebSocket fan-out of one node. It listens to the node's ChangeTail (one read of each change
@@ -99,6 +105,8 @@ export class FeedHub implements TailListener {
   /** Resolved when the outbox is next empty (see `settled`). */
   #emptied: { promise: Promise<void>; resolve: () => void } | null = null;
   #nextId = 1;
+  /** The head of the last changes handed to onChanges. */
+  #head = 0;
   #timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly opts: FeedHubOptions) {
@@ -255,12 +263,15 @@ export class FeedHub implements TailListener {
 
   /**
    * Tail listener: the node's one read of new changes, fanned out to live subscribers. Each frame
-   * is serialized and encoded once per group of subscribers that see the same messages, queued in
-   * the outbox, and handed to their sockets a slice at a time (#pump). A subscriber's `seq` moves
-   * when its frame is queued: the outbox is first in, first out, so its frames still go in order.
+   * is serialized and encoded once per group of subscribers that see the same messages (again when
+   * later changes join it, #join), queued in the outbox, and handed to their sockets a slice at a
+   * time (#pump). A subscriber's `seq` moves when its frame is queued: it has at most one frame in
+   * the outbox, first in, first out, so its changes still go in order.
    */
   onChanges(rows: readonly StoredChange[], head: number): void {
     if (rows.length === 0) return;
+    this.#head = head;
+    this.#join(rows, head);
     const committedAt = rows[0]!.committedAt;
     const groups = new Map<string, Subscriber[]>();
     for (const s of this.#subs.values()) {
@@ -270,39 +281,70 @@ export class FeedHub implements TailListener {
       else groups.set(s.groupKey, [s]);
     }
     for (const subs of groups.values()) {
-      // undefined: not rendered yet; null: the group's filter selects none of these changes.
-      let shared: Buffer | null | undefined;
+      // undefined: not viewed yet; empty: the group's filter selects none of these changes.
+      let shared: Change[] | undefined;
       const sharing: Subscriber[] = [];
       for (const s of subs) {
         // A subscriber that went live ahead of the tail already has part of this batch.
         if (s.seq >= rows[0]!.seq) {
-          const own = this.#render(s, rows.filter((r) => r.seq > s.seq), head);
-          if (own) this.#queue(own, head, [s], committedAt);
+          const own = this.#view(s, rows.filter((r) => r.seq > s.seq));
+          if (own.length > 0) this.#queue(own, head, [s], rows[0]!.seq, committedAt);
         } else {
-          if (shared === undefined) shared = this.#render(s, rows, head);
-          if (shared) sharing.push(s);
+          shared ??= this.#view(s, rows);
+          if (shared.length > 0) sharing.push(s);
         }
         s.seq = head;
       }
-      if (shared) this.#queue(shared, head, sharing, committedAt);
+      if (shared && sharing.length > 0) this.#queue(shared, head, sharing, rows[0]!.seq, committedAt);
     }
     this.#pump();
   }
 
-  #render(sub: Subscriber, rows: readonly StoredChange[], head: number): Buffer | null {
+  /**
+   * New changes join the frames in the outbox, for the subscribers not yet handed them: one
+   * frame, one write per socket, instead of two. When the fan-out falls behind (a frame to
+   * thousands of sockets takes longer than the gap between commits), each socket still gets one
+   * write per turn of the outbox, so the delay stays about one hand-out instead of growing with a
+   * queue. The subscribers a frame was already handed to get the changes in a frame of their own
+   * (onChanges), at the end of the outbox.
+   */
+  #join(rows: readonly StoredChange[], head: number): void {
+    for (const [i, out] of this.#outbox.entries()) {
+      if (out.next >= out.subs.length) continue;
+      const waiting = out.next === 0 ? out.subs : out.subs.slice(out.next);
+      // One group: they all see the same changes.
+      const more = this.#view(waiting[0]!, rows);
+      for (const s of waiting) s.seq = head;
+      // None for them: their frame goes as it is, and a position tells them the head later.
+      if (more.length === 0) continue;
+      const changes = [...out.changes, ...more];
+      this.#outbox[i] = { changes, frame: this.#encode(head, changes), seq: head, subs: waiting, next: 0, from: out.from, committedAt: out.committedAt };
+    }
+  }
+
+  #view(sub: Subscriber, rows: readonly StoredChange[]): Change[] {
     const changes: Change[] = [];
     for (const r of rows) {
       const v = viewChange(sub.filter, sub.viewer, r);
       if (v) changes.push(v);
     }
-    if (changes.length === 0) return null;
-    this.opts.metrics.messagesSerialized.inc();
-    return Buffer.from(JSON.stringify({ type: 'changes', seq: head, changes }));
+    return changes;
   }
 
-  /** Tail listener: while the outbox holds frames, the promise of its end (the tail waits for it). */
+  #encode(seq: number, changes: Change[]): Buffer {
+    this.opts.metrics.messagesSerialized.inc();
+    return Buffer.from(JSON.stringify({ type: 'changes', seq, changes }));
+  }
+
+  /**
+   * Tail listener: once the outbox's oldest frame is JOIN_LIMIT seqs behind the head, the promise
+   * of the outbox's end (the tail reads no further until it settles), so a node that cannot keep
+   * up leaves the backlog in the log instead of in frames. Before that, what the tail reads joins
+   * the frames still going out.
+   */
   settled(): Promise<void> | undefined {
-    if (this.#outbox.length === 0) return undefined;
+    const oldest = this.#outbox[0];
+    if (!oldest || this.#head - oldest.from < JOIN_LIMIT) return undefined;
     if (!this.#emptied) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -316,9 +358,9 @@ export class FeedHub implements TailListener {
     this.#emptied = null;
   }
 
-  #queue(frame: Buffer, seq: number, subs: Subscriber[], committedAt: number): void {
+  #queue(changes: Change[], seq: number, subs: Subscriber[], from: number, committedAt: number): void {
     for (const s of subs) s.queued++;
-    this.#outbox.push({ frame, seq, subs, next: 0, committedAt });
+    this.#outbox.push({ changes, frame: this.#encode(seq, changes), seq, subs, next: 0, from, committedAt });
   }
 
   /**
