@@ -69,7 +69,7 @@ interface Outgoing {
   subs: Subscriber[];
   /** The next of `subs` to hand the frame to. */
   next: number;
-  /** The seq of the first change the frame was made for (how far the outbox is behind the tail). */
+  /** The seq of the first change the frame was made for (how far the outbox is behind the head). */
   from: number;
   /** When the oldest change in the frame was committed (epoch ms). */
   committedAt: number;
