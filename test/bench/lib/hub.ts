@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { startProfiling, type InspectorProfiler } from './inspector';
+import { collectGarbage, startProfiling, type InspectorProfiler } from './inspector';
 import { ROOT, rssOf } from './proc';
 import { track, type Scope } from './scope';
 
@@ -21,6 +21,8 @@ export interface HubStart {
    */
   profileDir?: string;
   profileStartup?: boolean;
+  /** Under the inspector even without a profile, for `collectGarbage`. */
+  inspect?: boolean;
   timeoutMs?: number;
 }
 
@@ -34,6 +36,8 @@ export interface RunningHub {
   /** From spawn to the "listening" line, in ms. */
   readonly startMs: number;
   rss(): number;
+  /** A full garbage collection in the hub (started with `inspect` or a profile over the inspector). */
+  collectGarbage(): Promise<void>;
   /** Onboards a partner and returns its API key. */
   partner(roles: string[], country?: string): Promise<{ id: string; key: string }>;
   /** Writes the profile (if any), then SIGTERM (graceful), SIGKILL after 20 s. */
@@ -61,6 +65,7 @@ export async function startHub(scope: Scope, opts: HubStart): Promise<RunningHub
     mkdirSync(opts.profileDir, { recursive: true });
     nodeArgs.push(...(opts.profileStartup ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : ['--inspect=127.0.0.1:0']));
   }
+  if (opts.inspect && !nodeArgs.includes('--inspect=127.0.0.1:0')) nodeArgs.push('--inspect=127.0.0.1:0');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -115,6 +120,10 @@ export async function startHub(scope: Scope, opts: HubStart): Promise<RunningHub
     operatorKey,
     startMs,
     rss: () => rssOf(child.pid!),
+    async collectGarbage() {
+      if (!debuggerUrl) throw new Error('the hub was not started under the inspector');
+      await collectGarbage(debuggerUrl);
+    },
     stderr: () => err,
     stop,
     async partner(roles, country = 'PK') {

@@ -5,6 +5,7 @@
  * serialized once per filter group. Subscribers send the hub's subscribe message and get `live`.
  */
 import { randomUUID } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveParent } from '../lib/child';
 import { changesFrame } from '../lib/frames';
@@ -32,4 +33,19 @@ wss.on('connection', (ws) => {
   });
 });
 
-serveParent('bareWs', { port: () => listening, clients: () => wss.clients.size });
+/**
+ * A full garbage collection, for the memory part's readings: the same inspector command the hub
+ * gets over its debugger port (lib/inspector.ts), here on a session with this process's own V8.
+ */
+async function collectGarbage(): Promise<null> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.collectGarbage');
+  } finally {
+    session.disconnect();
+  }
+  return null;
+}
+
+serveParent('bareWs', { port: () => listening, clients: () => wss.clients.size, gc: collectGarbage });
