@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { FeedSocket } from '../../src/feed/hub';
-import { feedSocket } from '../../src/feed/ws';
+import { WsFeedSocket } from '../../src/feed/ws';
 
 // The feed's socket adapter between a real ws server and a real ws client: shared messages are
 // framed by the hub (src/feed/textFrame.ts) and written to the socket beside the frames ws writes.
@@ -39,7 +39,7 @@ async function pair(): Promise<{ ws: WebSocket; socket: Duplex; sock: FeedSocket
   client.on('message', (data, binary) => received.push({ text: data.toString(), binary }));
   await new Promise<void>((resolve, reject) => (client.once('open', () => resolve()), client.once('error', reject)));
   const { ws, socket } = await serverSide;
-  return { ws, socket, sock: feedSocket(ws, socket), received, client };
+  return { ws, socket, sock: new WsFeedSocket(ws, socket), received, client };
 }
 
 async function until(test: () => boolean, what: string): Promise<void> {
