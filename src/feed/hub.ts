@@ -83,7 +83,7 @@ interface Outgoing {
  * benchmark's fan-out, 4 ms slices gave intake p90 15–41 ms, 1 ms slices 6–8 ms while the tail
  * waited for each hand-out. With changes joining frames the outbox seldom empties under that load,
  * and 1 ms slices gave intake p50 20–37 ms, slices of 32 sockets (about 0.4 ms) 9–21 ms, in five
- * runs taken in turn (.scratch probe, 5,000 subscribers, 10 submissions/s).
+ * runs taken in turn (a scratch probe, not kept: 5,000 subscribers, 10 submissions/s).
  */
 const FANOUT_SLICE_MS = 0.25;
 /** The clock is read once per this many sockets (about 0.4 ms of sends here): a slice is at least this many. */

@@ -61,11 +61,10 @@ export function benchEnv(): Record<string, string> {
 export async function startHub(scope: Scope, opts: HubStart): Promise<RunningHub> {
   const operatorKey = `bench-operator-${randomBytes(16).toString('hex')}`;
   const nodeArgs = ['--import', 'tsx'];
-  if (opts.profileDir) {
-    mkdirSync(opts.profileDir, { recursive: true });
-    nodeArgs.push(...(opts.profileStartup ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : ['--inspect=127.0.0.1:0']));
-  }
-  if (opts.inspect && !nodeArgs.includes('--inspect=127.0.0.1:0')) nodeArgs.push('--inspect=127.0.0.1:0');
+  if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
+  if (opts.profileDir && opts.profileStartup) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`);
+  // A profile of the hub's life from ready to stop is taken over the inspector.
+  else if (opts.profileDir || opts.inspect) nodeArgs.push('--inspect=127.0.0.1:0');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
