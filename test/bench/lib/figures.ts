@@ -36,7 +36,9 @@ export const target = {
 
 export function figure(f: { part: string; name: string; value: number; unit: string; baselineName: string; baseline: number; target: Target; note?: string }): Figure {
   const ratio = f.baseline === 0 ? (f.value === 0 ? 1 : Infinity) : f.value / f.baseline;
-  const valid = Number.isFinite(f.value) && Number.isFinite(f.baseline);
+  // Every figure is a rate, a time, a size or a count: a negative reading (an RSS that shrank)
+  // measured nothing, and its ratio meets no target.
+  const valid = Number.isFinite(f.value) && Number.isFinite(f.baseline) && f.value >= 0 && f.baseline >= 0;
   return {
     part: f.part,
     name: f.name,
