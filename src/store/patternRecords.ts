@@ -6,7 +6,7 @@ import { audienceOf } from '../domain/visibility';
 import type { PatternRecord, ReportState } from '../domain/sightings';
 import type { TrustRules } from '../domain/trust';
 import { allowBlocksNear } from './allowlist';
-import { appendChanges } from './changeLog';
+import { appendChanges } from './changeWrites';
 import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
 import { int, isoOf, rows, uuidArray, type Executor } from './sql';
 
@@ -137,19 +137,26 @@ export async function communitiesOf(tx: Executor, partnerIds: readonly string[])
   return (id) => map.get(id) ?? [];
 }
 
-/** Writes (inserts or updates) one partner's report on each of these patterns. */
-export async function upsertReports(tx: Executor, partnerId: string, list: readonly { patternId: string; report: ReportState }[]): Promise<void> {
+/**
+ * Writes one partner's report on each of these patterns: inserted where `fresh` (the caller read,
+ * under the partner's lock, that there was none), else updated. Knowing which is which spares
+ * PostgreSQL the speculative insertion of an upsert.
+ */
+export async function writeReports(tx: Executor, partnerId: string, list: readonly { patternId: string; fresh: boolean; report: ReportState }[]): Promise<void> {
   if (list.length === 0) return;
-  const payload = list.map(({ patternId, report }) => ({ ...report, partnerId: undefined, patternId }));
+  const payload = list.map(({ patternId, fresh, report }) => ({ ...report, partnerId: undefined, patternId, fresh }));
   await tx.execute(sql`
-    insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)
-    select "patternId", ${partnerId}::uuid, confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno
-    from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, confidence smallint, categories text[], tlp text, sightings int,
-           "firstSeen" timestamptz, "lastSeen" timestamptz, dno boolean)
-    on conflict (pattern_id, partner_id) do update set
-      confidence = excluded.confidence, categories = excluded.categories, tlp = excluded.tlp,
-      sightings = excluded.sightings, first_seen = excluded.first_seen, last_seen = excluded.last_seen, dno = excluded.dno`);
+    with t as materialized (
+      select * from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
+        as t("patternId" uuid, fresh boolean, confidence smallint, categories text[], tlp text, sightings int,
+             "firstSeen" timestamptz, "lastSeen" timestamptz, dno boolean)),
+    i as (
+      insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)
+      select "patternId", ${partnerId}::uuid, confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno from t where fresh)
+    update reports r set
+      confidence = t.confidence, categories = t.categories, tlp = t.tlp, sightings = t.sightings,
+      first_seen = t."firstSeen", last_seen = t."lastSeen", dno = t.dno
+    from t where not t.fresh and r.pattern_id = t."patternId" and r.partner_id = ${partnerId}::uuid`);
 }
 
 /** One audit event. */

@@ -38,17 +38,18 @@ export async function findPattern(db: Db, id: string): Promise<{ pattern: Patter
   };
 }
 
-/** Every audit event of a pattern, oldest first. */
+/** Every audit event of a pattern, oldest first, each with the state it committed in its detail. */
 export async function patternHistory(db: Db, id: string): Promise<AuditEvent[]> {
-  const found = await rows<{ id: unknown; event: string; at: string; seq: unknown; partnerId: string | null; detail: Record<string, unknown> }>(
+  const found = await rows<{ id: unknown; event: string; at: string; seq: unknown; partnerId: string | null; detail: Record<string, unknown>; state: Record<string, unknown> | null }>(
     db,
-    sql`select id, event, ${sql.raw(isoOf('at'))} as at, seq, partner_id as "partnerId", detail
+    sql`select id, event, ${sql.raw(isoOf('at'))} as at, seq, partner_id as "partnerId", detail, state
         from audit_events where pattern_id = ${id}::uuid order by id`,
   );
-  return found.map((e) => {
+  return found.map(({ state: column, ...e }) => {
     const seq = e.seq === null ? null : int(e.seq);
-    // Change-log writes keep the seq out of the stored state (it is the event's own): put it back.
-    const state = e.detail.state as Record<string, unknown> | undefined;
+    // Change-log writes keep the state in its own column (older ones in the detail), without the
+    // seq, which is the event's own: put it back.
+    const state = column ?? (e.detail.state as Record<string, unknown> | undefined);
     const detail = state && !('seq' in state) ? { ...e.detail, state: { ...state, seq } } : e.detail;
     return { ...e, id: int(e.id), seq, detail };
   });
