@@ -10,7 +10,7 @@ import { readHead } from './changeLog';
 import { appendUnlessChanged, writeChangesAt, type ChangeEvent, type PatternChange } from './changeWrites';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
 import { allowlistCheck, changedRecords, communitiesOf as communitiesOfPartners, loadRecords, writeReports } from './patternRecords';
-import { uuidArray, type Executor, type Tx } from './sql';
+import { arrayOf, uuidArray, type Executor, type Tx } from './sql';
 import { enterIntake } from './writeLocks';
 
 export interface IntakeCommand {
@@ -175,23 +175,18 @@ function auditEvent(outcome: string, p: Pattern): string {
 }
 
 async function insertSightings(tx: Executor, cmd: IntakeCommand, idOf: (key: string) => string): Promise<void> {
-  const payload = cmd.items.flatMap((item) =>
-    item.sightings.map((s) => ({
-      patternId: idOf(keyOf(s)),
-      itemIndex: item.index,
-      category: s.category,
-      confidence: s.confidence ?? cmd.rules.defaultConfidence,
-      observedAt: s.observedAt,
-      raw: JSON.stringify(item.raw),
-    })),
-  );
-  if (payload.length === 0) return;
+  const rows = cmd.items.flatMap((item) => item.sightings.map((s) => ({ item, s })));
+  if (rows.length === 0) return;
+  const column = <T extends string | number | null>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
   await tx.execute(sql`
     insert into sightings (pattern_id, partner_id, batch_id, item_index, category, confidence, observed_at, received_at, raw)
-    select "patternId", ${cmd.partnerId}::uuid, ${cmd.batchId}::uuid, "itemIndex", category, confidence, "observedAt",
+    select pattern_id, ${cmd.partnerId}::uuid, ${cmd.batchId}::uuid, item_index, category, confidence, observed_at,
            ${cmd.now}::timestamptz, raw
-    from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-      as t("patternId" uuid, "itemIndex" int, category text, confidence smallint, "observedAt" timestamptz, raw text)`);
+    from unnest(
+      ${arrayOf(column((r) => idOf(keyOf(r.s))), 'uuid')}, ${arrayOf(column((r) => r.item.index), 'int')},
+      ${arrayOf(column((r) => r.s.category), 'text')}, ${arrayOf(column((r) => r.s.confidence ?? cmd.rules.defaultConfidence), 'smallint')},
+      ${arrayOf(column((r) => r.s.observedAt), 'timestamptz')}, ${arrayOf(column((r) => JSON.stringify(r.item.raw)), 'text')})
+      as t(pattern_id, item_index, category, confidence, observed_at, raw)`);
 }
 
 /**

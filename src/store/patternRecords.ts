@@ -8,7 +8,7 @@ import type { TrustRules } from '../domain/trust';
 import { allowBlocksNear } from './allowlist';
 import { appendChanges } from './changeWrites';
 import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
-import { int, isoOf, rows, uuidArray, type Executor } from './sql';
+import { arrayLiteral, arrayOf, int, isoOf, rows, uuidArray, type Executor } from './sql';
 
 const jsonList = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
 const uuidList = (values: readonly string[]) => sql`(select (jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))::uuid)`;
@@ -144,19 +144,23 @@ export async function communitiesOf(tx: Executor, partnerIds: readonly string[])
  */
 export async function writeReports(tx: Executor, partnerId: string, list: readonly { patternId: string; fresh: boolean; report: ReportState }[]): Promise<void> {
   if (list.length === 0) return;
-  const payload = list.map(({ patternId, fresh, report }) => ({ ...report, partnerId: undefined, patternId, fresh }));
+  const column = <T extends string | number | boolean | null>(f: (r: (typeof list)[number]) => T) => list.map(f);
   await tx.execute(sql`
     with t as materialized (
-      select * from jsonb_to_recordset(${JSON.stringify(payload)}::text::jsonb)
-        as t("patternId" uuid, fresh boolean, confidence smallint, categories text[], tlp text, sightings int,
-             "firstSeen" timestamptz, "lastSeen" timestamptz, dno boolean)),
+      select * from unnest(
+        ${arrayOf(column((r) => r.patternId), 'uuid')}, ${arrayOf(column((r) => r.fresh), 'boolean')},
+        ${arrayOf(column((r) => r.report.confidence), 'smallint')}, ${arrayOf(column((r) => arrayLiteral(r.report.categories)), 'text')},
+        ${arrayOf(column((r) => r.report.tlp), 'text')}, ${arrayOf(column((r) => r.report.sightings), 'int')},
+        ${arrayOf(column((r) => r.report.firstSeen), 'timestamptz')}, ${arrayOf(column((r) => r.report.lastSeen), 'timestamptz')},
+        ${arrayOf(column((r) => r.report.dno), 'boolean')})
+        as t(pattern_id, fresh, confidence, categories, tlp, sightings, first_seen, last_seen, dno)),
     i as (
       insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)
-      select "patternId", ${partnerId}::uuid, confidence, categories, tlp, sightings, "firstSeen", "lastSeen", dno from t where fresh)
+      select pattern_id, ${partnerId}::uuid, confidence, categories::text[], tlp, sightings, first_seen, last_seen, dno from t where fresh)
     update reports r set
-      confidence = t.confidence, categories = t.categories, tlp = t.tlp, sightings = t.sightings,
-      first_seen = t."firstSeen", last_seen = t."lastSeen", dno = t.dno
-    from t where not t.fresh and r.pattern_id = t."patternId" and r.partner_id = ${partnerId}::uuid`);
+      confidence = t.confidence, categories = t.categories::text[], tlp = t.tlp, sightings = t.sightings,
+      first_seen = t.first_seen, last_seen = t.last_seen, dno = t.dno
+    from t where not t.fresh and r.pattern_id = t.pattern_id and r.partner_id = ${partnerId}::uuid`);
 }
 
 /** One audit event. */

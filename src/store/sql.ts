@@ -27,3 +27,26 @@ export function isoOf(column: SQL | string): string {
 export function uuidArray(values: readonly string[]): SQL {
   return sql`${`{${values.join(',')}}`}::uuid[]`;
 }
+
+/** The element types `arrayOf` sends. */
+type ArrayType = 'uuid' | 'int' | 'smallint' | 'text' | 'boolean' | 'timestamptz';
+
+/**
+ * A typed array parameter sent as one text value (an array literal): one parameter for thousands
+ * of rows, which PostgreSQL reads in half the time it takes to parse the same rows as JSON. Rows
+ * are the elements of several such arrays side by side (`unnest(a, b, ...)`).
+ */
+export function arrayOf(values: readonly (string | number | boolean | null)[], type: ArrayType): SQL {
+  return sql`${arrayLiteral(values)}::${sql.raw(type)}[]`;
+}
+
+/** An array literal of these values, each quoted (a string) and NULL for null. */
+export function arrayLiteral(values: readonly (string | number | boolean | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (i > 0) out += ',';
+    out += v === null ? 'NULL' : typeof v === 'string' ? `"${v.replace(/[\\"]/g, '\\$&')}"` : String(v);
+  }
+  return `${out}}`;
+}

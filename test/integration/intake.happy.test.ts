@@ -200,11 +200,13 @@ describe('history', () => {
 
   it('keeps the raw input of every sighting', async () => {
     const p = await t.partner();
-    const raw = { pattern: '  +92 300 111 0002 ', category: 'wangiri', evidence: 'called 400 subscribers at 3am \u0000', ref: 'case-77', extra: { any: ['thing'] } };
+    // Quotes, backslashes, braces and commas: the rows travel as array literals (store/sql.ts arrayOf).
+    const raw = { pattern: '  +92 300 111 0002 ', category: 'wangiri', evidence: 'called "400" {subscribers}, at 3am \\ \u0000 NULL', ref: 'case-77', extra: { any: ['thing'] } };
     await submit(p.key, [raw]);
     const { rows } = await import('../../src/store/sql');
     const { sql } = await import('drizzle-orm');
     const found = await rows<{ raw: string }>(t.database.db, sql`select raw from sightings s join patterns p on p.id = s.pattern_id where p.key = '+923001110002'`);
     expect(found.map((f) => JSON.parse(f.raw))).toEqual([raw]);
+    expect(found.map((f) => f.raw)).toEqual([JSON.stringify(raw)]);
   });
 });
