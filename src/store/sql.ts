@@ -40,13 +40,17 @@ export function arrayOf(values: readonly (string | number | boolean | null)[], t
   return sql`${arrayLiteral(values)}::${sql.raw(type)}[]`;
 }
 
-/** An array literal of these values, each quoted (a string) and NULL for null. */
+/** An array literal of these values: NULL for null, a string quoted unless it plainly needs not be. */
 export function arrayLiteral(values: readonly (string | number | boolean | null)[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (i > 0) out += ',';
-    out += v === null ? 'NULL' : typeof v === 'string' ? `"${v.replace(/[\\"]/g, '\\$&')}"` : String(v);
-  }
-  return `${out}}`;
+  return `{${values.map(arrayElement).join(',')}}`;
+}
+
+/** Characters an unquoted element may hold (uuids, numbers, ISO times, identifiers). */
+const PLAIN = /^[\w.:+-]+$/;
+
+function arrayElement(v: string | number | boolean | null): string {
+  if (v === null) return 'NULL';
+  if (typeof v !== 'string') return String(v);
+  // Unquoted NULL (in any case) would be a null.
+  return PLAIN.test(v) && !(v.length === 4 && v.toLowerCase() === 'null') ? v : `"${v.replace(/[\\"]/g, '\\$&')}"`;
 }
