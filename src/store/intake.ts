@@ -10,7 +10,7 @@ import { readHead } from './changeLog';
 import { appendUnlessChanged, writeChangesAt, type ChangeEvent, type PatternChange } from './changeWrites';
 import { findIdempotentAnswer, saveIdempotentAnswer, type IdempotencyClaim, type StoredAnswer } from './idempotency';
 import { allowlistCheck, changedRecords, communitiesOf as communitiesOfPartners, loadRecords, writeReports } from './patternRecords';
-import { arrayOf, uuidArray, type Executor, type Tx } from './sql';
+import { arrayOf, type Executor, type Tx } from './sql';
 import { enterIntake } from './writeLocks';
 
 export interface IntakeCommand {
@@ -177,15 +177,14 @@ function auditEvent(outcome: string, p: Pattern): string {
 async function insertSightings(tx: Executor, cmd: IntakeCommand, idOf: (key: string) => string): Promise<void> {
   const rows = cmd.items.flatMap((item) => item.sightings.map((s) => ({ item, s })));
   if (rows.length === 0) return;
-  const column = <T extends string | number | null>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
   await tx.execute(sql`
     insert into sightings (pattern_id, partner_id, batch_id, item_index, category, confidence, observed_at, received_at, raw)
     select pattern_id, ${cmd.partnerId}::uuid, ${cmd.batchId}::uuid, item_index, category, confidence, observed_at,
            ${cmd.now}::timestamptz, raw
     from unnest(
-      ${arrayOf(column((r) => idOf(keyOf(r.s))), 'uuid')}, ${arrayOf(column((r) => r.item.index), 'int')},
-      ${arrayOf(column((r) => r.s.category), 'text')}, ${arrayOf(column((r) => r.s.confidence ?? cmd.rules.defaultConfidence), 'smallint')},
-      ${arrayOf(column((r) => r.s.observedAt), 'timestamptz')}, ${arrayOf(column((r) => JSON.stringify(r.item.raw)), 'text')})
+      ${arrayOf(rows.map((r) => idOf(keyOf(r.s))), 'uuid')}, ${arrayOf(rows.map((r) => r.item.index), 'int')},
+      ${arrayOf(rows.map((r) => r.s.category), 'text')}, ${arrayOf(rows.map((r) => r.s.confidence ?? cmd.rules.defaultConfidence), 'smallint')},
+      ${arrayOf(rows.map((r) => r.s.observedAt), 'timestamptz')}, ${arrayOf(rows.map((r) => JSON.stringify(r.item.raw)), 'text')})
       as t(pattern_id, item_index, category, confidence, observed_at, raw)`);
 }
 
@@ -196,9 +195,9 @@ async function insertSightings(tx: Executor, cmd: IntakeCommand, idOf: (key: str
 async function moveToPatterns(tx: Executor, moves: readonly { from: string; to: string }[]): Promise<void> {
   if (moves.length === 0) return;
   // The ids as an array too, so each table is searched by its pattern_id index.
-  const from = uuidArray(moves.map((m) => m.from));
+  const from = arrayOf(moves.map((m) => m.from), 'uuid');
   await tx.execute(sql`
-    with m as (select * from unnest(${from}, ${uuidArray(moves.map((m) => m.to))}) as m("from", "to")),
+    with m as (select * from unnest(${from}, ${arrayOf(moves.map((m) => m.to), 'uuid')}) as m("from", "to")),
     s as (update sightings s set pattern_id = m."to" from m where s.pattern_id = any(${from}) and s.pattern_id = m."from")
     update reports r set pattern_id = m."to" from m where r.pattern_id = any(${from}) and r.pattern_id = m."from"`);
 }

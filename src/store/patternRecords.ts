@@ -8,7 +8,7 @@ import type { TrustRules } from '../domain/trust';
 import { allowBlocksNear } from './allowlist';
 import { appendChanges } from './changeWrites';
 import { PATTERN_COLUMNS, toPattern, type PatternRow } from './patternRows';
-import { arrayLiteral, arrayOf, int, isoOf, rows, uuidArray, type Executor } from './sql';
+import { arrayLiteral, arrayOf, int, isoOf, rows, type Executor } from './sql';
 
 const jsonList = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
 const uuidList = (values: readonly string[]) => sql`(select (jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))::uuid)`;
@@ -48,7 +48,7 @@ export async function loadRecords(
       // into a join the planner may hash.
       sql`select r.pattern_id as "patternId", r.partner_id as "partnerId", r.confidence, r.categories, r.tlp, r.sightings, r.dno,
                  ${sql.raw(isoOf('r.first_seen'))} as "firstSeen", ${sql.raw(isoOf('r.last_seen'))} as "lastSeen"
-          from unnest(${uuidArray(ids)}) as i(id), lateral (select * from reports where pattern_id = i.id offset 0) r`,
+          from unnest(${arrayOf(ids, 'uuid')}) as i(id), lateral (select * from reports where pattern_id = i.id offset 0) r`,
     ),
     rows<{ patternId: string; open: unknown }>(
       tx,
@@ -144,15 +144,14 @@ export async function communitiesOf(tx: Executor, partnerIds: readonly string[])
  */
 export async function writeReports(tx: Executor, partnerId: string, list: readonly { patternId: string; fresh: boolean; report: ReportState }[]): Promise<void> {
   if (list.length === 0) return;
-  const column = <T extends string | number | boolean | null>(f: (r: (typeof list)[number]) => T) => list.map(f);
   await tx.execute(sql`
     with t as materialized (
       select * from unnest(
-        ${arrayOf(column((r) => r.patternId), 'uuid')}, ${arrayOf(column((r) => r.fresh), 'boolean')},
-        ${arrayOf(column((r) => r.report.confidence), 'smallint')}, ${arrayOf(column((r) => arrayLiteral(r.report.categories)), 'text')},
-        ${arrayOf(column((r) => r.report.tlp), 'text')}, ${arrayOf(column((r) => r.report.sightings), 'int')},
-        ${arrayOf(column((r) => r.report.firstSeen), 'timestamptz')}, ${arrayOf(column((r) => r.report.lastSeen), 'timestamptz')},
-        ${arrayOf(column((r) => r.report.dno), 'boolean')})
+        ${arrayOf(list.map((r) => r.patternId), 'uuid')}, ${arrayOf(list.map((r) => r.fresh), 'boolean')},
+        ${arrayOf(list.map((r) => r.report.confidence), 'smallint')}, ${arrayOf(list.map((r) => arrayLiteral(r.report.categories)), 'text')},
+        ${arrayOf(list.map((r) => r.report.tlp), 'text')}, ${arrayOf(list.map((r) => r.report.sightings), 'int')},
+        ${arrayOf(list.map((r) => r.report.firstSeen), 'timestamptz')}, ${arrayOf(list.map((r) => r.report.lastSeen), 'timestamptz')},
+        ${arrayOf(list.map((r) => r.report.dno), 'boolean')})
         as t(pattern_id, fresh, confidence, categories, tlp, sightings, first_seen, last_seen, dno)),
     i as (
       insert into reports (pattern_id, partner_id, confidence, categories, tlp, sightings, first_seen, last_seen, dno)

@@ -23,11 +23,6 @@ export function isoOf(column: SQL | string): string {
   return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** A uuid[] parameter (one text value: cheaper to send and parse than one parameter per id). */
-export function uuidArray(values: readonly string[]): SQL {
-  return sql`${`{${values.join(',')}}`}::uuid[]`;
-}
-
 /** The element types `arrayOf` sends. */
 type ArrayType = 'uuid' | 'int' | 'smallint' | 'text' | 'boolean' | 'timestamptz';
 
